@@ -1,0 +1,32 @@
+# opsbench recipes. `just` lists them; every recipe is plain cargo underneath (see README).
+
+export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", env_var("HOME") + "/.cache/opsbench/target")
+
+default:
+    @just --list
+
+# the test suite (the README's test command)
+test:
+    cargo test --release
+
+# formatting, lints, tests and docs: what a change must pass
+check:
+    cargo fmt --check
+    cargo clippy --release --all-targets -- -D warnings
+    cargo test --release
+    cargo doc --release --no-deps
+
+# generate ~90 days of telemetry, load it and write out/report.html
+demo:
+    cargo run --release -- demo
+
+# rewrite the expected outputs of the fixtures from the current code (review the diff!)
+fixtures:
+    OPSBENCH_BLESS=1 cargo test --release --test it each_dataset_fixture
+
+# ingest throughput on generated data (10 M CCU rows), with time and peak memory
+bench:
+    cargo build --release
+    rm -rf /tmp/opsbench-bench && mkdir -p /tmp/opsbench-bench
+    "$CARGO_TARGET_DIR/release/opsbench" --out /tmp/opsbench-bench/exports generate --rows 10000000 --days 90 --end 2026-10-31
+    /usr/bin/time -v "$CARGO_TARGET_DIR/release/opsbench" --lake /tmp/opsbench-bench/lake ingest ccu /tmp/opsbench-bench/exports/ccu/*.csv

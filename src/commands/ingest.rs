@@ -1,0 +1,250 @@
+//! `opsbench ingest` and `opsbench validate`, and the ingest stage that `run` and `demo` share.
+//!
+//! Ingest takes the lake's lock, reads every dataset's files (skipping content already
+//! loaded unless `--force`), commits all datasets in one commit, and says whether the run
+//! exceeded what was allowed (exit 1): a file refused whole, or more rejected rows than
+//! `max_rejected`. Validate reads the same way and writes nothing.
+
+use std::path::PathBuf;
+
+use crate::cli::{IngestArgs, OutputFormat, ValidateArgs};
+use crate::commands::{Ctx, dataset_arg, fmt_count, print_json};
+use crate::error::{Result, exit};
+use crate::ingest::{self, Batch, FileReport, Outcome, ReadOptions};
+use crate::lake::{CommitSummary, Lake};
+use crate::schema::{Dataset, Rule};
+
+/// What an ingest stage did.
+#[derive(Debug, serde::Serialize)]
+pub struct IngestRun {
+    pub files: Vec<FileReport>,
+    pub commit: CommitSummary,
+    /// Reasons the run exits 1 (empty: it exits 0).
+    pub problems: Vec<String>,
+}
+
+/// Ingest the given files per dataset into the lake, in one commit.
+pub fn ingest_sets(
+    ctx: &Ctx,
+    lake: &Lake,
+    command: &str,
+    sets: &[(Dataset, Vec<PathBuf>)],
+    force: bool,
+) -> Result<IngestRun> {
+    crate::lake::check_root(lake.root())?;
+    let lock = lake.lock(command)?;
+    let manifest = lake.manifest()?;
+    let mut batches: Vec<Batch> = Vec::new();
+    let empty = Default::default();
+    for (dataset, files) in sets {
+        if files.is_empty() {
+            continue;
+        }
+        let columns = ctx
+            .settings
+            .datasets
+            .get(dataset)
+            .map(|d| &d.columns)
+            .unwrap_or(&empty);
+        let opts = ReadOptions {
+            input_tz: ctx.settings.input_tz,
+            columns,
+        };
+        let name = dataset.name();
+        let known = |sha: &str| !force && manifest.has_file(name, sha);
+        let batch = ingest::read_batch(*dataset, files, &opts, &known)?;
+        tracing::info!(
+            dataset = name,
+            files = batch.files.len(),
+            rows_read = batch.rows_read(),
+            rows_quarantined = batch.rows_quarantined(),
+            "read"
+        );
+        batches.push(batch);
+    }
+    let commit = lake.commit(&lock, command, &batches, ctx.now)?;
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for batch in batches {
+        for f in &batch.files {
+            if let Outcome::Refused(reason) = &f.outcome {
+                tracing::error!(file = %f.path.display(), "refused: {reason}");
+                problems.push(format!("{}: refused: {reason}", f.path.display()));
+            }
+        }
+        if let Some(t) = ctx.settings.max_rejected_for(batch.dataset) {
+            let (q, r) = (batch.rows_quarantined(), batch.rows_read());
+            if t.exceeded(q, r) {
+                problems.push(format!(
+                    "{}: {q} of {r} rows rejected, beyond max_rejected `{t}`",
+                    batch.dataset
+                ));
+            }
+        }
+        files.extend(batch.files);
+    }
+    Ok(IngestRun {
+        files,
+        commit,
+        problems,
+    })
+}
+
+/// Print the per-dataset summary of an ingest.
+pub fn print_summary(run: &IngestRun) {
+    println!(
+        "{:<12} {:>6} {:>12} {:>12} {:>12} {:>10}",
+        "dataset", "files", "rows read", "loaded", "quarantined", "flagged"
+    );
+    for d in Dataset::ALL {
+        let fs: Vec<&FileReport> = run.files.iter().filter(|f| f.dataset == d).collect();
+        if fs.is_empty() {
+            continue;
+        }
+        let sum = |g: fn(&FileReport) -> u64| fmt_count(fs.iter().map(|f| g(f)).sum());
+        let skipped = fs.iter().filter(|f| f.outcome == Outcome::Skipped).count();
+        let refused = fs
+            .iter()
+            .filter(|f| matches!(f.outcome, Outcome::Refused(_)))
+            .count();
+        let mut note = String::new();
+        if skipped > 0 {
+            note.push_str(&format!("  ({skipped} already loaded)"));
+        }
+        if refused > 0 {
+            note.push_str(&format!("  ({refused} refused)"));
+        }
+        println!(
+            "{:<12} {:>6} {:>12} {:>12} {:>12} {:>10}{note}",
+            d.name(),
+            fs.len(),
+            sum(|f| f.rows_read),
+            sum(|f| f.rows_loaded),
+            sum(|f| f.rows_quarantined),
+            sum(|f| f.rows_flagged)
+        );
+    }
+    for p in &run.problems {
+        println!("problem: {p}");
+    }
+}
+
+pub fn ingest_cmd(ctx: &Ctx, args: &IngestArgs) -> Result<u8> {
+    let dataset = dataset_arg(&args.dataset)?;
+    let lake = Lake::new(&ctx.settings.lake_dir);
+    let started = std::time::Instant::now();
+    let run = ingest_sets(
+        ctx,
+        &lake,
+        "ingest",
+        &[(dataset, args.files.clone())],
+        args.force,
+    )?;
+    match args.format.resolved() {
+        OutputFormat::Json => print_json(&run)?,
+        OutputFormat::Text => {
+            print_summary(&run);
+            println!(
+                "committed {} partition file(s) to {} in {:.1} s",
+                run.commit.partitions,
+                lake.root().display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(if run.problems.is_empty() {
+        exit::OK
+    } else {
+        exit::DATA_PROBLEMS
+    })
+}
+
+#[derive(serde::Serialize)]
+struct ValidateReport<'a> {
+    dataset: Dataset,
+    files: &'a [FileReport],
+    ok: bool,
+}
+
+pub fn validate_cmd(ctx: &Ctx, args: &ValidateArgs) -> Result<u8> {
+    let dataset = dataset_arg(&args.dataset)?;
+    let empty = Default::default();
+    let columns = ctx
+        .settings
+        .datasets
+        .get(&dataset)
+        .map(|d| &d.columns)
+        .unwrap_or(&empty);
+    let opts = ReadOptions {
+        input_tz: ctx.settings.input_tz,
+        columns,
+    };
+    let batch = ingest::read_batch(dataset, &args.files, &opts, &|_| false)?;
+    let bad = batch
+        .files
+        .iter()
+        .any(|f| f.rows_quarantined > 0 || matches!(f.outcome, Outcome::Refused(_)));
+    match args.format.resolved() {
+        OutputFormat::Json => print_json(&ValidateReport {
+            dataset,
+            files: &batch.files,
+            ok: !bad,
+        })?,
+        OutputFormat::Text => print_problems(&batch, args.examples),
+    }
+    Ok(if bad { exit::DATA_PROBLEMS } else { exit::OK })
+}
+
+/// Every problem, grouped by rule, with the first examples as `file:line`.
+fn print_problems(batch: &Batch, examples: usize) {
+    for f in &batch.files {
+        if let Outcome::Refused(reason) = &f.outcome {
+            println!("{}: refused whole: {reason}", f.path.display());
+        }
+    }
+    let mut by_rule: std::collections::BTreeMap<Rule, (u64, Vec<String>)> = Default::default();
+    for f in &batch.files {
+        for (rule, c) in &f.rules {
+            let e = by_rule.entry(*rule).or_default();
+            e.0 += c.rows;
+            for ex in &c.examples {
+                if e.1.len() < examples {
+                    e.1.push(crate::metrics::quality::example_text(
+                        &f.path.display().to_string(),
+                        ex,
+                    ));
+                }
+            }
+        }
+    }
+    for (rule, (rows, exs)) in &by_rule {
+        let what = if rule.is_flag() {
+            "kept, flagged"
+        } else {
+            "quarantined"
+        };
+        println!(
+            "{}: {} row(s) {what}: {}",
+            rule.id(),
+            fmt_count(*rows),
+            rule.doc()
+        );
+        for e in exs {
+            println!("  {e}");
+        }
+    }
+    let read: u64 = batch.rows_read();
+    let q = batch.rows_quarantined();
+    let refused = batch
+        .files
+        .iter()
+        .filter(|f| matches!(f.outcome, Outcome::Refused(_)))
+        .count();
+    println!(
+        "{} file(s), {} row(s) read, {} would load, {} would be quarantined, {refused} file(s) refused",
+        batch.files.len(),
+        fmt_count(read),
+        fmt_count(read - q),
+        fmt_count(q)
+    );
+}

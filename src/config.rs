@@ -1,0 +1,725 @@
+//! Settings: defaults < `opsbench.toml` < `OPSBENCH_*` environment < command-line flags.
+//!
+//! [`Settings::resolve`] takes the parsed flags, the file's text and the environment as
+//! values (the caller reads them), so every precedence rule is testable without touching the
+//! process. Each resolved key remembers where it came from (`opsbench config --show-origin`).
+//! A config error names the file (or variable, or flag), the key, and what was expected.
+//! Relative paths in the file are relative to the file's folder. Unknown keys are errors,
+//! so a typo never passes in silence.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::cli::GlobalArgs;
+use crate::error::{Error, Result};
+use crate::schema::Dataset;
+
+/// How many rejected rows a dataset may have in one run before the run exits 1.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Threshold {
+    /// At most this many rows.
+    Count(u64),
+    /// At most this share of the rows read, in percent.
+    Percent(f64),
+}
+
+impl Threshold {
+    /// Parse `N` or `N%`.
+    pub fn parse(s: &str) -> Option<Threshold> {
+        let s = s.trim();
+        if let Some(p) = s.strip_suffix('%') {
+            let v: f64 = p.trim().parse().ok()?;
+            (v.is_finite() && (0.0..=100.0).contains(&v)).then_some(Threshold::Percent(v))
+        } else {
+            s.parse().ok().map(Threshold::Count)
+        }
+    }
+
+    /// Whether `rejected` of `read` rows is beyond the threshold.
+    pub fn exceeded(self, rejected: u64, read: u64) -> bool {
+        match self {
+            Threshold::Count(n) => rejected > n,
+            Threshold::Percent(p) => read > 0 && (rejected as f64) * 100.0 > p * read as f64,
+        }
+    }
+}
+
+impl std::fmt::Display for Threshold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Threshold::Count(n) => write!(f, "{n}"),
+            Threshold::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// One dataset's inputs and column mapping.
+#[derive(Clone, Debug, Default)]
+pub struct DatasetSettings {
+    /// Globs of export files, resolved against the config file's folder.
+    pub inputs: Vec<String>,
+    /// Export column name → canonical column name.
+    pub columns: BTreeMap<String, String>,
+    /// Overrides the global `max_rejected` for this dataset.
+    pub max_rejected: Option<Threshold>,
+}
+
+/// The resolved settings of one command.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The config file read, if any.
+    pub config_path: Option<PathBuf>,
+    pub lake_dir: PathBuf,
+    pub out_dir: PathBuf,
+    pub input_tz: Tz,
+    pub report_tz: Tz,
+    /// Start of the report window, when fixed (else `to - window_days`).
+    pub from: Option<NaiveDate>,
+    /// End of the report window (exclusive), when fixed (else `as_of`).
+    pub to: Option<NaiveDate>,
+    pub window_days: u32,
+    /// The instant figures are computed at; `None` = now.
+    pub as_of: Option<DateTime<Utc>>,
+    pub max_rejected: Option<Threshold>,
+    /// Length of the interval one `slo` row covers, in minutes.
+    pub slo_interval_min: u32,
+    pub datasets: BTreeMap<Dataset, DatasetSettings>,
+    /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
+    pub origins: BTreeMap<String, String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let mut origins = BTreeMap::new();
+        for k in KEYS {
+            origins.insert(k.to_string(), "default".to_string());
+        }
+        Settings {
+            config_path: None,
+            lake_dir: PathBuf::from("lake"),
+            out_dir: PathBuf::from("out"),
+            input_tz: Tz::UTC,
+            report_tz: Tz::UTC,
+            from: None,
+            to: None,
+            window_days: 90,
+            as_of: None,
+            max_rejected: None,
+            slo_interval_min: 1,
+            datasets: BTreeMap::new(),
+            origins,
+        }
+    }
+}
+
+/// The top-level keys, in the order `opsbench config` prints them.
+pub const KEYS: [&str; 10] = [
+    "lake_dir",
+    "out_dir",
+    "input_tz",
+    "report_tz",
+    "window.from",
+    "window.to",
+    "window.days",
+    "as_of",
+    "max_rejected",
+    "slo_interval",
+];
+
+/// Environment variables read, by key.
+const ENV: [(&str, &str); 10] = [
+    ("lake_dir", "OPSBENCH_LAKE_DIR"),
+    ("out_dir", "OPSBENCH_OUT_DIR"),
+    ("input_tz", "OPSBENCH_INPUT_TZ"),
+    ("report_tz", "OPSBENCH_REPORT_TZ"),
+    ("window.from", "OPSBENCH_FROM"),
+    ("window.to", "OPSBENCH_TO"),
+    ("window.days", "OPSBENCH_WINDOW_DAYS"),
+    ("as_of", "OPSBENCH_AS_OF"),
+    ("max_rejected", "OPSBENCH_MAX_REJECTED"),
+    ("slo_interval", "OPSBENCH_SLO_INTERVAL"),
+];
+
+impl Settings {
+    /// Resolve the settings from a config file's text (with its path), the environment
+    /// (as name → value pairs) and the flags. `file` is `None` when no config is used.
+    pub fn resolve(
+        file: Option<(&Path, &str)>,
+        env: &BTreeMap<String, String>,
+        flags: &GlobalArgs,
+        max_rejected_flag: Option<&str>,
+    ) -> Result<Settings> {
+        let mut s = Settings::default();
+        if let Some((path, text)) = file {
+            s.apply_file(path, text)?;
+        }
+        for (key, var) in ENV {
+            if let Some(v) = env.get(var) {
+                s.set(key, v, &format!("env {var}"))?;
+            }
+        }
+        let flag_values: [(&str, Option<String>, &str); 6] = [
+            (
+                "lake_dir",
+                flags.lake.as_ref().map(|p| p.display().to_string()),
+                "--lake",
+            ),
+            (
+                "out_dir",
+                flags.out.as_ref().map(|p| p.display().to_string()),
+                "--out",
+            ),
+            ("window.from", flags.from.clone(), "--from"),
+            ("window.to", flags.to.clone(), "--to"),
+            ("as_of", flags.as_of.clone(), "--as-of"),
+            (
+                "max_rejected",
+                max_rejected_flag.map(str::to_string),
+                "--max-rejected",
+            ),
+        ];
+        for (key, value, flag) in flag_values {
+            if let Some(v) = value {
+                s.set(key, &v, &format!("flag {flag}"))?;
+            }
+        }
+        if let (Some(from), Some(to)) = (s.from, s.to)
+            && from >= to
+        {
+            return Err(Error::config(
+                s.origins["window.to"].clone(),
+                "window.to",
+                format!("the window's end `{to}` must be after its start `{from}`"),
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Set one top-level key from text, recording its origin.
+    fn set(&mut self, key: &str, value: &str, origin: &str) -> Result<()> {
+        let bad = |expected: &str| {
+            Error::config(origin, key, format!("expected {expected}, found `{value}`"))
+        };
+        match key {
+            "lake_dir" => self.lake_dir = PathBuf::from(value),
+            "out_dir" => self.out_dir = PathBuf::from(value),
+            "input_tz" => {
+                self.input_tz = parse_tz(value)
+                    .ok_or_else(|| bad("an IANA time zone such as `Europe/Berlin` or `UTC`"))?
+            }
+            "report_tz" => {
+                self.report_tz = parse_tz(value)
+                    .ok_or_else(|| bad("an IANA time zone such as `Europe/Berlin` or `UTC`"))?
+            }
+            "window.from" => {
+                self.from = Some(parse_date(value).ok_or_else(|| bad("a date `YYYY-MM-DD`"))?)
+            }
+            "window.to" => {
+                self.to = Some(parse_date(value).ok_or_else(|| bad("a date `YYYY-MM-DD`"))?)
+            }
+            "window.days" => {
+                self.window_days = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|d| *d > 0)
+                    .ok_or_else(|| bad("a whole number of days above 0"))?
+            }
+            "as_of" => {
+                self.as_of = Some(parse_instant(value).ok_or_else(|| {
+                    bad("an RFC 3339 timestamp such as `2026-10-01T00:00:00Z` or a date")
+                })?)
+            }
+            "max_rejected" => {
+                self.max_rejected = Some(
+                    Threshold::parse(value).ok_or_else(|| bad("a count `N` or a share `N%`"))?,
+                )
+            }
+            "slo_interval" => {
+                self.slo_interval_min = parse_minutes(value)
+                    .ok_or_else(|| bad("a duration in whole minutes such as `1m`, `5m` or `1h`"))?
+            }
+            _ => return Err(Error::config(origin, key, "unknown key")),
+        }
+        self.origins.insert(key.to_string(), origin.to_string());
+        Ok(())
+    }
+
+    fn apply_file(&mut self, path: &Path, text: &str) -> Result<()> {
+        let origin = path.display().to_string();
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            Error::config(
+                &origin,
+                "",
+                format!("not valid TOML: {}", e.to_string().trim()),
+            )
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        self.config_path = Some(path.to_path_buf());
+        for (key, value) in &table {
+            match key.as_str() {
+                "lake_dir" | "out_dir" => {
+                    let v = as_str(&origin, key, value)?;
+                    self.set(key, &base.join(v).display().to_string(), &origin)?;
+                }
+                "input_tz" | "report_tz" | "max_rejected" | "slo_interval" | "as_of" => {
+                    let v = scalar_text(&origin, key, value)?;
+                    self.set(key, &v, &origin)?;
+                }
+                "window" => {
+                    let t = as_table(&origin, key, value)?;
+                    for (k, v) in t {
+                        let full = format!("window.{k}");
+                        if !["from", "to", "days"].contains(&k.as_str()) {
+                            return Err(Error::config(
+                                &origin,
+                                full,
+                                "unknown key; expected `from`, `to` or `days`",
+                            ));
+                        }
+                        let text = scalar_text(&origin, &full, v)?;
+                        self.set(&full, &text, &origin)?;
+                    }
+                }
+                "datasets" => {
+                    let t = as_table(&origin, key, value)?;
+                    for (name, v) in t {
+                        let dataset = Dataset::from_name(name).ok_or_else(|| {
+                            Error::config(
+                                &origin,
+                                format!("datasets.{name}"),
+                                format!("unknown dataset; expected one of {}", dataset_list()),
+                            )
+                        })?;
+                        let ds = parse_dataset(&origin, &base, dataset, v)?;
+                        self.datasets.insert(dataset, ds);
+                    }
+                }
+                other => {
+                    return Err(Error::config(
+                        &origin,
+                        other,
+                        format!(
+                            "unknown key; expected one of {}, `window`, `datasets`",
+                            KEYS.iter()
+                                .filter(|k| !k.contains('.'))
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The as-of instant: the configured one, else `now`.
+    pub fn as_of_or(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.as_of.unwrap_or(now)
+    }
+
+    /// The report window `[from, to)` as instants, given `as_of`.
+    pub fn window(&self, as_of: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let midnight = |d: NaiveDate| crate::config::local_midnight(d, self.report_tz);
+        let to = self.to.map(midnight).unwrap_or(as_of);
+        let from = self
+            .from
+            .map(midnight)
+            .unwrap_or_else(|| to - chrono::Duration::days(i64::from(self.window_days)));
+        (from, to)
+    }
+
+    /// The settings as `key → value` text, for `opsbench config` and the report.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        let mut out = vec![
+            ("lake_dir".to_string(), self.lake_dir.display().to_string()),
+            ("out_dir".to_string(), self.out_dir.display().to_string()),
+            ("input_tz".to_string(), self.input_tz.name().to_string()),
+            ("report_tz".to_string(), self.report_tz.name().to_string()),
+            (
+                "window.from".to_string(),
+                opt(self.from.map(|d| d.to_string())),
+            ),
+            ("window.to".to_string(), opt(self.to.map(|d| d.to_string()))),
+            ("window.days".to_string(), self.window_days.to_string()),
+            (
+                "as_of".to_string(),
+                opt(self
+                    .as_of
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))),
+            ),
+            (
+                "max_rejected".to_string(),
+                opt(self.max_rejected.map(|t| t.to_string())),
+            ),
+            (
+                "slo_interval".to_string(),
+                format!("{}m", self.slo_interval_min),
+            ),
+        ];
+        for (d, ds) in &self.datasets {
+            out.push((format!("datasets.{d}.inputs"), ds.inputs.join(", ")));
+            for (from, to) in &ds.columns {
+                out.push((format!("datasets.{d}.columns.{from}"), to.clone()));
+            }
+            if let Some(t) = ds.max_rejected {
+                out.push((format!("datasets.{d}.max_rejected"), t.to_string()));
+            }
+        }
+        out
+    }
+
+    /// Where a key's value came from.
+    pub fn origin(&self, key: &str) -> &str {
+        if let Some(o) = self.origins.get(key) {
+            return o;
+        }
+        match &self.config_path {
+            Some(p) if key.starts_with("datasets.") => p.to_str().unwrap_or("config file"),
+            _ => "default",
+        }
+    }
+
+    /// The rejection threshold for a dataset.
+    pub fn max_rejected_for(&self, dataset: Dataset) -> Option<Threshold> {
+        self.datasets
+            .get(&dataset)
+            .and_then(|d| d.max_rejected)
+            .or(self.max_rejected)
+    }
+}
+
+fn parse_dataset(
+    origin: &str,
+    base: &Path,
+    dataset: Dataset,
+    value: &toml::Value,
+) -> Result<DatasetSettings> {
+    let prefix = format!("datasets.{dataset}");
+    let t = as_table(origin, &prefix, value)?;
+    let mut ds = DatasetSettings::default();
+    for (k, v) in t {
+        let key = format!("{prefix}.{k}");
+        match k.as_str() {
+            "inputs" => {
+                let arr = v.as_array().ok_or_else(|| {
+                    Error::config(
+                        origin,
+                        &key,
+                        "expected an array of file globs such as [\"exports/ccu/*.csv\"]",
+                    )
+                })?;
+                for item in arr {
+                    let s = item.as_str().ok_or_else(|| {
+                        Error::config(origin, &key, "expected strings (file globs)")
+                    })?;
+                    let p = Path::new(s);
+                    let full = if p.is_absolute() {
+                        p.to_path_buf()
+                    } else {
+                        base.join(p)
+                    };
+                    ds.inputs.push(full.display().to_string());
+                }
+            }
+            "columns" => {
+                let m = as_table(origin, &key, v)?;
+                for (from, to) in m {
+                    let to = to.as_str().ok_or_else(|| {
+                        Error::config(
+                            origin,
+                            format!("{key}.{from}"),
+                            "expected the canonical column name as a string",
+                        )
+                    })?;
+                    if dataset.spec().column(to).is_none() {
+                        return Err(Error::config(
+                            origin,
+                            format!("{key}.{from}"),
+                            format!(
+                                "`{to}` is not a column of {dataset}; expected one of {}",
+                                dataset
+                                    .spec()
+                                    .columns
+                                    .iter()
+                                    .map(|c| format!("`{}`", c.name))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                    }
+                    ds.columns.insert(from.clone(), to.to_string());
+                }
+            }
+            "max_rejected" => {
+                let text = scalar_text(origin, &key, v)?;
+                ds.max_rejected = Some(Threshold::parse(&text).ok_or_else(|| {
+                    Error::config(
+                        origin,
+                        &key,
+                        format!("expected a count `N` or a share `N%`, found `{text}`"),
+                    )
+                })?);
+            }
+            _ => {
+                return Err(Error::config(
+                    origin,
+                    key,
+                    "unknown key; expected `inputs`, `columns` or `max_rejected`",
+                ));
+            }
+        }
+    }
+    Ok(ds)
+}
+
+fn dataset_list() -> String {
+    Dataset::ALL
+        .iter()
+        .map(|d| format!("`{d}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn as_str<'a>(origin: &str, key: &str, v: &'a toml::Value) -> Result<&'a str> {
+    v.as_str()
+        .ok_or_else(|| Error::config(origin, key, format!("expected a string, found `{v}`")))
+}
+
+fn as_table<'a>(origin: &str, key: &str, v: &'a toml::Value) -> Result<&'a toml::Table> {
+    v.as_table()
+        .ok_or_else(|| Error::config(origin, key, "expected a table"))
+}
+
+/// A scalar TOML value as text (strings unquoted; integers, floats, dates as written).
+fn scalar_text(origin: &str, key: &str, v: &toml::Value) -> Result<String> {
+    match v {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Float(f) => Ok(f.to_string()),
+        toml::Value::Datetime(d) => Ok(d.to_string()),
+        _ => Err(Error::config(
+            origin,
+            key,
+            format!("expected a single value, found `{v}`"),
+        )),
+    }
+}
+
+/// An IANA zone name (`UTC` and `Z` included).
+pub fn parse_tz(s: &str) -> Option<Tz> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("utc") || s == "Z" {
+        return Some(Tz::UTC);
+    }
+    s.parse().ok()
+}
+
+/// A `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+/// An RFC 3339 instant, or a date (its UTC midnight).
+pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    parse_date(s).map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+}
+
+/// `5m`, `1h`, `90s` (whole minutes only), or a bare number of minutes.
+pub fn parse_minutes(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], s[i..].trim()),
+        None => (s, "m"),
+    };
+    let n: u32 = num.parse().ok()?;
+    let minutes = match unit {
+        "m" | "min" => n,
+        "h" => n.checked_mul(60)?,
+        "s" if n % 60 == 0 => n / 60,
+        _ => return None,
+    };
+    (minutes > 0).then_some(minutes)
+}
+
+/// Midnight of `date` in `tz` as an instant (the earlier one if it is ambiguous; the first
+/// instant after the gap if it does not exist).
+pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let naive = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
+        chrono::LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
+        chrono::LocalResult::None => {
+            let later = naive + chrono::Duration::hours(1);
+            tz.from_local_datetime(&later)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|| naive.and_utc())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn precedence_is_default_file_env_flag() {
+        let file = "input_tz = \"Europe/Berlin\"\nlake_dir = \"l\"\nmax_rejected = \"5%\"\n[window]\ndays = 30\n";
+        let path = Path::new("/etc/ops/opsbench.toml");
+        let flags = GlobalArgs {
+            lake: Some(PathBuf::from("/flag/lake")),
+            ..Default::default()
+        };
+        let s = Settings::resolve(
+            Some((path, file)),
+            &env(&[
+                ("OPSBENCH_LAKE_DIR", "/env/lake"),
+                ("OPSBENCH_WINDOW_DAYS", "7"),
+            ]),
+            &flags,
+            Some("10"),
+        )
+        .unwrap();
+        assert_eq!(s.lake_dir, PathBuf::from("/flag/lake"));
+        assert_eq!(s.origin("lake_dir"), "flag --lake");
+        assert_eq!(s.window_days, 7);
+        assert_eq!(s.origin("window.days"), "env OPSBENCH_WINDOW_DAYS");
+        assert_eq!(s.input_tz, chrono_tz::Europe::Berlin);
+        assert_eq!(s.origin("input_tz"), "/etc/ops/opsbench.toml");
+        assert_eq!(s.max_rejected, Some(Threshold::Count(10)));
+        assert_eq!(s.origin("report_tz"), "default");
+        assert_eq!(s.out_dir, PathBuf::from("out"));
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_folder() {
+        let file = "lake_dir = \"lake\"\n[datasets.ccu]\ninputs = [\"ccu/*.csv\"]\n[datasets.ccu.columns]\nplayers = \"ccu\"\n";
+        let s = Settings::resolve(
+            Some((Path::new("/data/opsbench.toml"), file)),
+            &env(&[]),
+            &GlobalArgs::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.lake_dir, PathBuf::from("/data/lake"));
+        let ccu = &s.datasets[&Dataset::Ccu];
+        assert_eq!(ccu.inputs, vec!["/data/ccu/*.csv".to_string()]);
+        assert_eq!(ccu.columns["players"], "ccu");
+    }
+
+    #[test]
+    fn errors_name_file_key_and_expectation() {
+        let cases = [
+            (
+                "input_tz = \"Mars/Olympus\"",
+                "key `input_tz`: expected an IANA time zone",
+            ),
+            (
+                "[window]\ndays = \"x\"",
+                "key `window.days`: expected a whole number of days above 0, found `x`",
+            ),
+            ("[window]\nweeks = 2", "key `window.weeks`: unknown key"),
+            ("lake = \"x\"", "key `lake`: unknown key"),
+            (
+                "[datasets.ccus]\ninputs = []",
+                "key `datasets.ccus`: unknown dataset",
+            ),
+            (
+                "[datasets.ccu.columns]\nplayers = \"players\"",
+                "key `datasets.ccu.columns.players`: `players` is not a column of ccu",
+            ),
+            (
+                "max_rejected = \"lots\"",
+                "key `max_rejected`: expected a count `N` or a share `N%`, found `lots`",
+            ),
+            ("[window\n", "not valid TOML"),
+        ];
+        for (text, want) in cases {
+            let err = Settings::resolve(
+                Some((Path::new("cfg/opsbench.toml"), text)),
+                &env(&[]),
+                &GlobalArgs::default(),
+                None,
+            )
+            .unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.starts_with("cfg/opsbench.toml: "), "{msg}");
+            assert!(msg.contains(want), "{msg} should contain {want}");
+        }
+        let err = Settings::resolve(
+            None,
+            &env(&[("OPSBENCH_AS_OF", "yesterday")]),
+            &GlobalArgs::default(),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("env OPSBENCH_AS_OF: key `as_of`: expected an RFC 3339"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn window_defaults_to_days_before_as_of() {
+        let s = Settings::default();
+        let as_of = parse_instant("2026-11-01T00:00:00Z").unwrap();
+        let (from, to) = s.window(as_of);
+        assert_eq!(to, as_of);
+        assert_eq!(from, parse_instant("2026-08-03T00:00:00Z").unwrap());
+        let flags = GlobalArgs {
+            from: Some("2026-10-01".into()),
+            to: Some("2026-10-08".into()),
+            ..Default::default()
+        };
+        let s = Settings::resolve(
+            None,
+            &env(&[("OPSBENCH_REPORT_TZ", "Europe/Berlin")]),
+            &flags,
+            None,
+        )
+        .unwrap();
+        let (from, to) = s.window(as_of);
+        assert_eq!(from, parse_instant("2026-09-30T22:00:00Z").unwrap());
+        assert_eq!(to, parse_instant("2026-10-07T22:00:00Z").unwrap());
+        let flags = GlobalArgs {
+            from: Some("2026-10-08".into()),
+            to: Some("2026-10-01".into()),
+            ..Default::default()
+        };
+        assert!(Settings::resolve(None, &env(&[]), &flags, None).is_err());
+    }
+
+    #[test]
+    fn thresholds() {
+        assert_eq!(Threshold::parse("5%"), Some(Threshold::Percent(5.0)));
+        assert_eq!(Threshold::parse("12"), Some(Threshold::Count(12)));
+        assert_eq!(Threshold::parse("101%"), None);
+        assert!(Threshold::Count(2).exceeded(3, 100));
+        assert!(!Threshold::Count(3).exceeded(3, 100));
+        assert!(Threshold::Percent(1.0).exceeded(2, 100));
+        assert!(!Threshold::Percent(2.0).exceeded(2, 100));
+        assert_eq!(parse_minutes("5m"), Some(5));
+        assert_eq!(parse_minutes("1h"), Some(60));
+        assert_eq!(parse_minutes("90s"), None);
+        assert_eq!(parse_minutes("0m"), None);
+    }
+}

@@ -1,0 +1,286 @@
+//! Ingest: read exports of one dataset into the canonical schema, validate every row, and
+//! split the rows into loaded and quarantined. It writes nothing: the lake commits what it
+//! returns, and `validate` prints it.
+//!
+//! Files are read in parallel (rayon), each on its own, so that a file refused whole (wrong
+//! format, missing required column, not UTF-8, truncated) is refused alone and nothing of it
+//! is kept, while the other files load. Within a file, two rows with one key: the later line
+//! wins and the earlier is counted as `duplicate_key` (cost rows have no row key: a delivery
+//! replaces its billing period whole, see `lake`).
+
+pub mod parse;
+pub mod read;
+pub mod validate;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::{PolarsContext, Result};
+use crate::schema::{Dataset, Rule};
+pub use validate::{Example, RuleCount};
+
+/// What happened to one file.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome", content = "reason")]
+pub enum Outcome {
+    /// Read; its good rows are in the batch.
+    Loaded,
+    /// Refused whole: nothing of it is in the batch.
+    Refused(String),
+    /// Already in the lake with the same SHA-256 (use `--force` to read it again).
+    Skipped,
+}
+
+/// The account of one file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FileReport {
+    pub dataset: Dataset,
+    pub path: PathBuf,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rows_quarantined: u64,
+    pub rows_flagged: u64,
+    /// Every rule that fired, with counts and the first examples.
+    pub rules: BTreeMap<Rule, RuleCount>,
+    pub unknown_columns: Vec<String>,
+    pub outcome: Outcome,
+}
+
+/// What the files of one dataset gave.
+pub struct Batch {
+    pub dataset: Dataset,
+    /// The good rows, canonical schema plus `_seq` (ingest order: later wins on upsert).
+    pub rows: DataFrame,
+    /// One row per quarantined record: `file`, `line`, `column`, `rule`, `value`, `record`.
+    pub quarantine: DataFrame,
+    pub files: Vec<FileReport>,
+}
+
+impl Batch {
+    /// Rows quarantined over all files.
+    pub fn rows_quarantined(&self) -> u64 {
+        self.files.iter().map(|f| f.rows_quarantined).sum()
+    }
+    /// Rows read over all files.
+    pub fn rows_read(&self) -> u64 {
+        self.files.iter().map(|f| f.rows_read).sum()
+    }
+}
+
+/// How to read a dataset's exports.
+pub struct ReadOptions<'a> {
+    pub input_tz: Tz,
+    /// Export column name → canonical name.
+    pub columns: &'a BTreeMap<String, String>,
+}
+
+/// SHA-256 and size of a file, read in one pass.
+pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = fs_err::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut file, &mut hasher)?;
+    Ok((format!("{:x}", hasher.finalize()), size))
+}
+
+/// Read and validate files of one dataset. `already_loaded(sha256)` says whether a file with
+/// that content is already in the lake; such files are skipped.
+pub fn read_batch(
+    dataset: Dataset,
+    files: &[PathBuf],
+    opts: &ReadOptions<'_>,
+    already_loaded: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Batch> {
+    let results: Vec<(FileReport, Option<DataFrame>, Vec<validate::BadRow>)> = files
+        .par_iter()
+        .map(|path| read_one(dataset, path, opts, already_loaded))
+        .collect::<Result<_>>()?;
+    let mut frames = Vec::new();
+    let mut bad_rows: Vec<(String, validate::BadRow)> = Vec::new();
+    let mut reports = Vec::new();
+    for (report, frame, bad) in results {
+        if let Some(f) = frame {
+            frames.push(f);
+        }
+        let file = report.path.display().to_string();
+        bad_rows.extend(bad.into_iter().map(|b| (file.clone(), b)));
+        reports.push(report);
+    }
+    let rows = concat_with_seq(dataset, frames)?;
+    let quarantine = quarantine_frame(&bad_rows)?;
+    Ok(Batch {
+        dataset,
+        rows,
+        quarantine,
+        files: reports,
+    })
+}
+
+fn read_one(
+    dataset: Dataset,
+    path: &Path,
+    opts: &ReadOptions<'_>,
+    already_loaded: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(FileReport, Option<DataFrame>, Vec<validate::BadRow>)> {
+    let mut report = FileReport {
+        dataset,
+        path: path.to_path_buf(),
+        sha256: String::new(),
+        size_bytes: 0,
+        rows_read: 0,
+        rows_loaded: 0,
+        rows_quarantined: 0,
+        rows_flagged: 0,
+        rules: BTreeMap::new(),
+        unknown_columns: Vec::new(),
+        outcome: Outcome::Loaded,
+    };
+    match hash_file(path) {
+        Ok((sha, size)) => {
+            report.sha256 = sha;
+            report.size_bytes = size;
+        }
+        Err(e) => {
+            report.outcome = Outcome::Refused(e.to_string());
+            return Ok((report, None, Vec::new()));
+        }
+    }
+    if already_loaded(&report.sha256) {
+        report.outcome = Outcome::Skipped;
+        return Ok((report, None, Vec::new()));
+    }
+    let mapper = read::Mapper::new(dataset.spec(), opts.columns);
+    let mut builder = validate::FileBuilder::new(dataset, opts.input_tz);
+    let read = read::read_file(path, &mapper, &mut |rec| builder.push(rec));
+    let read = match read {
+        Ok(r) => r,
+        Err(msg) => {
+            report.outcome = Outcome::Refused(msg);
+            return Ok((report, None, Vec::new()));
+        }
+    };
+    if !read.unknown_columns.is_empty() {
+        tracing::info!(
+            file = %path.display(),
+            "ignoring columns not in the {dataset} schema: {}",
+            read.unknown_columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    report.unknown_columns = read.unknown_columns;
+    report.rows_read = builder.rows_read;
+    let bad = std::mem::take(&mut builder.bad);
+    let mut rules = std::mem::take(&mut builder.rules);
+    let frame = builder.finish()?;
+    let frame = dedupe_file(dataset, frame, &mut rules)?;
+    report.rows_loaded = frame.height() as u64;
+    report.rows_quarantined = bad.len() as u64;
+    report.rows_flagged = rules
+        .iter()
+        .filter(|(r, _)| r.is_flag())
+        .map(|(_, c)| c.rows)
+        .sum();
+    report.rules = rules;
+    let frame = frame
+        .drop("_line")
+        .ctx(|| "dropping the line column".into())?;
+    Ok((report, Some(frame), bad))
+}
+
+/// Keep the last row of each key in one file; count the others as `duplicate_key`.
+fn dedupe_file(
+    dataset: Dataset,
+    frame: DataFrame,
+    rules: &mut BTreeMap<Rule, RuleCount>,
+) -> Result<DataFrame> {
+    if dataset == Dataset::Cost || frame.height() < 2 {
+        return Ok(frame);
+    }
+    let key: Vec<String> = dataset.spec().key.iter().map(|k| k.to_string()).collect();
+    let deduped = frame
+        .unique_stable(Some(&key), UniqueKeepStrategy::Last, None)
+        .ctx(|| format!("finding duplicate keys in {dataset}"))?;
+    let dropped = frame.height() - deduped.height();
+    if dropped == 0 {
+        return Ok(deduped);
+    }
+    let kept: HashSet<u64> = deduped
+        .column("_line")
+        .ctx(|| "line column".into())?
+        .u64()
+        .ctx(|| "line column".into())?
+        .into_no_null_iter()
+        .collect();
+    let lines = frame
+        .column("_line")
+        .ctx(|| "line column".into())?
+        .u64()
+        .ctx(|| "line column".into())?
+        .clone();
+    let first_key = frame
+        .column(dataset.spec().key[0])
+        .ctx(|| "key column".into())?
+        .cast(&DataType::String)
+        .ctx(|| "key as text".into())?;
+    let first_key = first_key.str().ctx(|| "key as text".into())?.clone();
+    let rc = rules.entry(Rule::DuplicateKey).or_default();
+    for (i, line) in lines.into_no_null_iter().enumerate() {
+        if !kept.contains(&line) {
+            rc.rows += 1;
+            if rc.examples.len() < validate::EXAMPLES_PER_RULE {
+                rc.examples.push(Example {
+                    line,
+                    column: dataset.spec().key.join("+"),
+                    value: first_key.get(i).unwrap_or("").to_string(),
+                });
+            }
+        }
+    }
+    Ok(deduped)
+}
+
+/// Concatenate file frames in order and number the rows (`_seq`, from 1) in that order.
+fn concat_with_seq(dataset: Dataset, frames: Vec<DataFrame>) -> Result<DataFrame> {
+    let mut out = if frames.is_empty() {
+        DataFrame::empty_with_schema(&validate::canonical_schema(dataset))
+    } else {
+        let mut it = frames.into_iter();
+        let mut first = it.next().expect("one frame");
+        for f in it {
+            first
+                .vstack_mut_owned(f)
+                .ctx(|| format!("joining the files of {dataset}"))?;
+        }
+        first
+    };
+    out.rechunk_mut();
+    let n = out.height() as u64;
+    out.with_column(Column::new("_seq".into(), (1..=n).collect::<Vec<u64>>()))
+        .ctx(|| "numbering rows".into())?;
+    Ok(out)
+}
+
+/// The quarantine rows as a frame.
+fn quarantine_frame(bad: &[(String, validate::BadRow)]) -> Result<DataFrame> {
+    let col_str = |name: &str, f: &dyn Fn(&(String, validate::BadRow)) -> String| -> Column {
+        Series::new(name.into(), bad.iter().map(f).collect::<Vec<String>>()).into()
+    };
+    DataFrame::new_infer_height(vec![
+        col_str("file", &|b| b.0.clone()),
+        Series::new(
+            "line".into(),
+            bad.iter().map(|b| b.1.line).collect::<Vec<u64>>(),
+        )
+        .into(),
+        col_str("column", &|b| b.1.column.clone()),
+        col_str("rule", &|b| b.1.rule.id().to_string()),
+        col_str("value", &|b| b.1.value.clone()),
+        col_str("record", &|b| b.1.record.clone()),
+    ])
+    .ctx(|| "building the quarantine".into())
+}

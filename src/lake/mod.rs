@@ -1,0 +1,464 @@
+//! The Parquet lake: `LAKE/DATASET/date=YYYY-MM-DD/part-RUN_ID.parquet` (zstd), the
+//! quarantine under `LAKE/_quarantine/DATASET/`, `LAKE/_manifest.json`, the run lock and the
+//! commit protocol.
+//!
+//! Every partition a batch touches is rewritten whole into one new file (copy on write): the
+//! lake's rows are merged with the batch ([`merge`]), the result is staged, and one intent
+//! swaps the new files for the old ([`txn`]). Partition folders are named from parsed dates
+//! only, never from raw strings. Readers see only committed files: staged and temporary files
+//! live outside the dataset folders, and names starting with `.` or `_` are never read.
+
+pub mod lock;
+pub mod manifest;
+pub mod merge;
+pub mod txn;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use polars::prelude::*;
+
+use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::{Batch, Outcome};
+use crate::schema::Dataset;
+pub use lock::LakeLock;
+pub use manifest::Manifest;
+
+/// A lake at a root folder.
+#[derive(Clone, Debug)]
+pub struct Lake {
+    root: PathBuf,
+}
+
+/// What a commit changed.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct CommitSummary {
+    pub run_id: String,
+    pub files_added: usize,
+    pub files_replaced: usize,
+    pub partitions: usize,
+    pub rows_in: u64,
+    pub rows_quarantined: u64,
+}
+
+impl Lake {
+    pub fn new(root: impl Into<PathBuf>) -> Lake {
+        Lake { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Take the run lock (creating the lake if needed), then finish or discard what a crashed
+    /// run left behind.
+    pub fn lock(&self, command: &str) -> Result<LakeLock> {
+        fs_err::create_dir_all(&self.root)?;
+        let held = lock::acquire(&self.root, command)?;
+        txn::recover(&self.root)?;
+        Ok(held)
+    }
+
+    pub fn manifest(&self) -> Result<Manifest> {
+        Manifest::load(&self.root)
+    }
+
+    /// The folder of a dataset.
+    pub fn dataset_dir(&self, dataset: Dataset) -> PathBuf {
+        self.root.join(dataset.name())
+    }
+
+    /// The committed Parquet files of a dataset, sorted by path.
+    pub fn files(&self, dataset: Dataset) -> Result<Vec<PathBuf>> {
+        let dir = self.dataset_dir(dataset);
+        let mut out = Vec::new();
+        if !dir.exists() {
+            return Ok(out);
+        }
+        for part in fs_err::read_dir(&dir)? {
+            let part = part?;
+            let name = part.file_name().to_string_lossy().to_string();
+            if !name.starts_with("date=") || !part.file_type()?.is_dir() {
+                continue;
+            }
+            out.extend(partition_files(&part.path())?);
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The committed rows of a dataset, canonical columns and types (an empty frame when the
+    /// dataset has no rows). Columns missing from older files read as null.
+    pub fn scan(&self, dataset: Dataset) -> Result<LazyFrame> {
+        let files = self.files(dataset)?;
+        scan_files(dataset, &files)
+    }
+
+    /// Commit the batches: merge them into their partitions, write the quarantine, update the
+    /// manifest, all in one atomic commit. `now` is the ingest time recorded.
+    pub fn commit(
+        &self,
+        _lock: &LakeLock,
+        command: &str,
+        batches: &[Batch],
+        now: DateTime<Utc>,
+    ) -> Result<CommitSummary> {
+        let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%6fZ"), std::process::id());
+        let staging = txn::staging_dir(&self.root, &run_id);
+        let mut intent = txn::Intent {
+            run_id: run_id.clone(),
+            ..Default::default()
+        };
+        let mut summary = CommitSummary {
+            run_id: run_id.clone(),
+            ..Default::default()
+        };
+        let mut manifest = self.manifest()?;
+        let mut datasets = Vec::new();
+        let result = (|| -> Result<()> {
+            for batch in batches {
+                self.stage_batch(batch, &run_id, &mut intent, &mut summary)?;
+                if batch.files.iter().any(|f| f.outcome == Outcome::Loaded) {
+                    datasets.push(batch.dataset.name().to_string());
+                }
+                for f in batch.files.iter().filter(|f| f.outcome == Outcome::Loaded) {
+                    manifest
+                        .files
+                        .retain(|m| !(m.dataset == f.dataset.name() && m.sha256 == f.sha256));
+                    manifest.files.push(manifest::IngestedFile {
+                        dataset: f.dataset.name().to_string(),
+                        path: f.path.display().to_string(),
+                        size_bytes: f.size_bytes,
+                        sha256: f.sha256.clone(),
+                        rows_read: f.rows_read,
+                        rows_loaded: f.rows_loaded,
+                        rows_quarantined: f.rows_quarantined,
+                        rows_flagged: f.rows_flagged,
+                        rules: f
+                            .rules
+                            .iter()
+                            .map(|(r, c)| (r.id().to_string(), c.clone()))
+                            .collect(),
+                        ingested_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        run_id: run_id.clone(),
+                    });
+                }
+            }
+            if intent.adds.is_empty() && intent.removes.is_empty() && datasets.is_empty() {
+                return Ok(());
+            }
+            manifest.commits.push(manifest::CommitRecord {
+                run_id: run_id.clone(),
+                command: command.to_string(),
+                committed_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                datasets: datasets.clone(),
+                files_added: intent.adds.iter().map(|(_, t)| t.clone()).collect(),
+                files_replaced: intent.removes.clone(),
+                rows_in: summary.rows_in,
+                rows_quarantined: summary.rows_quarantined,
+            });
+            let staged_manifest = staging.join("_manifest.json");
+            txn::write_atomic(&staged_manifest, &manifest.to_bytes()?)?;
+            intent.adds.push((
+                rel(&self.root, &staged_manifest),
+                "_manifest.json".to_string(),
+            ));
+            txn::write_intent(&self.root, &intent)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            // before the commit point: nothing happened; drop what was staged
+            let _ = fs_err::remove_dir_all(&staging);
+            return Err(e);
+        }
+        if intent.adds.is_empty() {
+            return Ok(summary);
+        }
+        txn::apply(&self.root, &intent)?;
+        summary.files_added = intent.adds.len() - 1;
+        summary.files_replaced = intent.removes.len();
+        Ok(summary)
+    }
+
+    fn stage_batch(
+        &self,
+        batch: &Batch,
+        run_id: &str,
+        intent: &mut txn::Intent,
+        summary: &mut CommitSummary,
+    ) -> Result<()> {
+        let dataset = batch.dataset;
+        let staging = txn::staging_dir(&self.root, run_id);
+        if batch.quarantine.height() > 0 {
+            let base = format!("_quarantine/{dataset}/{run_id}");
+            let mut q = batch.quarantine.clone();
+            let pq = staging.join(format!("{base}.parquet"));
+            ensure_parent(&pq)?;
+            crate::report::table_csv::write_parquet(&mut q, &pq)?;
+            intent
+                .adds
+                .push((rel(&self.root, &pq), format!("{base}.parquet")));
+            let csv = staging.join(format!("{base}.csv"));
+            crate::report::table_csv::write_csv(&q, &csv)?;
+            intent
+                .adds
+                .push((rel(&self.root, &csv), format!("{base}.csv")));
+            summary.rows_quarantined += q.height() as u64;
+        }
+        if batch.rows.height() == 0 {
+            return Ok(());
+        }
+        summary.rows_in += batch.rows.height() as u64;
+        let days = self.affected_days(batch)?;
+        let old_files: Vec<PathBuf> = days
+            .iter()
+            .flat_map(|d| partition_files(&self.partition_dir(dataset, *d)).unwrap_or_default())
+            .collect();
+        let existing = scan_files(dataset, &old_files)?;
+        let merged = merge::merge(dataset, existing, batch.rows.clone().lazy())?;
+        let parts = if merged.height() == 0 {
+            Vec::new()
+        } else {
+            merged
+                .partition_by_stable([merge::DAY], true)
+                .ctx(|| format!("splitting {dataset} by day"))?
+        };
+        for mut part in parts {
+            let day = part
+                .column(merge::DAY)
+                .ctx(|| "day column".into())?
+                .i32()
+                .ctx(|| "day column".into())?
+                .get(0)
+                .unwrap_or_default();
+            part = part
+                .drop(merge::DAY)
+                .ctx(|| "dropping the day column".into())?;
+            let target = self
+                .partition_dir(dataset, day)
+                .join(format!("part-{run_id}.parquet"));
+            let target_rel = rel(&self.root, &target);
+            let staged = staging.join(&target_rel);
+            ensure_parent(&staged)?;
+            crate::report::table_csv::write_parquet(&mut part, &staged)?;
+            intent.adds.push((rel(&self.root, &staged), target_rel));
+            summary.partitions += 1;
+        }
+        intent
+            .removes
+            .extend(old_files.iter().map(|p| rel(&self.root, p)));
+        Ok(())
+    }
+
+    /// The partition days a batch may change: its own, plus (for datasets whose key does not
+    /// fix the partition, and for cost deliveries) those holding a row it replaces.
+    fn affected_days(&self, batch: &Batch) -> Result<BTreeSet<i32>> {
+        let dataset = batch.dataset;
+        let mut days: BTreeSet<i32> = day_values(batch.rows.clone().lazy(), dataset)?;
+        let spec = dataset.spec();
+        let key_fixes_partition = spec.key.contains(&spec.partition_by);
+        if key_fixes_partition {
+            return Ok(days);
+        }
+        let files = self.files(dataset)?;
+        if files.is_empty() {
+            return Ok(days);
+        }
+        let key: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+        let batch_keys = batch
+            .rows
+            .clone()
+            .lazy()
+            .select(&key)
+            .unique(None, UniqueKeepStrategy::Any);
+        let mut wanted = key.clone();
+        wanted.push(merge::day_expr(dataset).alias(merge::DAY));
+        let hits = scan_files(dataset, &files)?.select(&wanted).join(
+            batch_keys,
+            key.clone(),
+            key,
+            JoinArgs {
+                nulls_equal: true,
+                ..JoinArgs::new(JoinType::Semi)
+            },
+        );
+        let hit_days = hits
+            .select([col(merge::DAY)])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()
+            .ctx(|| format!("finding the rows {dataset} replaces"))?;
+        days.extend(
+            hit_days
+                .column(merge::DAY)
+                .ctx(|| "day".into())?
+                .i32()
+                .ctx(|| "day".into())?
+                .into_no_null_iter(),
+        );
+        Ok(days)
+    }
+
+    fn partition_dir(&self, dataset: Dataset, day: i32) -> PathBuf {
+        self.dataset_dir(dataset)
+            .join(format!("date={}", day_to_date(day)))
+    }
+
+    /// The quarantined rows of a dataset (every run), or an empty frame.
+    pub fn quarantine(&self, dataset: Dataset) -> Result<DataFrame> {
+        let dir = self.root.join("_quarantine").join(dataset.name());
+        let mut files = Vec::new();
+        if dir.exists() {
+            for e in fs_err::read_dir(&dir)? {
+                let p = e?.path();
+                if p.extension().is_some_and(|x| x == "parquet") && !is_hidden(&p) {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        let mut out: Option<DataFrame> = None;
+        for f in files {
+            let df = ParquetReader::new(fs_err::File::open(&f)?.into_parts().0)
+                .finish()
+                .ctx(|| format!("reading {}", f.display()))?;
+            match &mut out {
+                None => out = Some(df),
+                Some(o) => {
+                    o.vstack_mut_owned(df)
+                        .ctx(|| "joining quarantine files".into())?;
+                }
+            }
+        }
+        Ok(out.unwrap_or_default())
+    }
+}
+
+fn ensure_parent(p: &Path) -> Result<()> {
+    if let Some(parent) = p.parent() {
+        fs_err::create_dir_all(parent)?;
+    }
+    Ok(())
+}
+
+fn is_hidden(p: &Path) -> bool {
+    p.file_name()
+        .map(|n| n.to_string_lossy().starts_with(['.', '_']))
+        .unwrap_or(true)
+}
+
+/// Committed Parquet files of one partition folder.
+fn partition_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return Ok(out);
+    }
+    for e in fs_err::read_dir(dir)? {
+        let p = e?.path();
+        if p.extension().is_some_and(|x| x == "parquet") && !is_hidden(&p) {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Scan files as canonical rows (or an empty frame with the canonical schema).
+fn scan_files(dataset: Dataset, files: &[PathBuf]) -> Result<LazyFrame> {
+    let schema = crate::ingest::validate::canonical_schema(dataset);
+    if files.is_empty() {
+        return Ok(DataFrame::empty_with_schema(&schema).lazy());
+    }
+    let paths: Vec<PlRefPath> = files
+        .iter()
+        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+        .collect();
+    let args = ScanArgsParquet {
+        hive_options: HiveOptions {
+            enabled: Some(false),
+            hive_start_idx: 0,
+            schema: None,
+            try_parse_dates: false,
+        },
+        schema: Some(Arc::new(schema)),
+        allow_missing_columns: true,
+        glob: false,
+        ..Default::default()
+    };
+    LazyFrame::scan_parquet_files(paths.into(), args)
+        .ctx(|| format!("scanning the {dataset} files of the lake"))
+}
+
+fn day_values(lf: LazyFrame, dataset: Dataset) -> Result<BTreeSet<i32>> {
+    let df = lf
+        .select([merge::day_expr(dataset).alias(merge::DAY)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+        .ctx(|| format!("finding the days of {dataset} rows"))?;
+    Ok(df
+        .column(merge::DAY)
+        .ctx(|| "day".into())?
+        .i32()
+        .ctx(|| "day".into())?
+        .into_no_null_iter()
+        .collect())
+}
+
+/// A day number (days since 1970-01-01) as a date; out-of-range days clamp (they cannot come
+/// from a parsed timestamp, which is limited to years 1000-9999).
+pub fn day_to_date(day: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|e| e.checked_add_signed(chrono::Duration::days(i64::from(day))))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+fn rel(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+impl From<&Lake> for PathBuf {
+    fn from(l: &Lake) -> PathBuf {
+        l.root.clone()
+    }
+}
+
+/// Check a lake folder is not something else's folder before writing into it.
+pub fn check_root(root: &Path) -> Result<()> {
+    if root.exists() && !root.is_dir() {
+        return Err(Error::Lake {
+            path: root.to_path_buf(),
+            message: "exists and is not a folder".into(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_folders_come_from_day_numbers_only() {
+        let lake = Lake::new("/l");
+        assert_eq!(
+            lake.partition_dir(Dataset::Ccu, 0),
+            PathBuf::from("/l/ccu/date=1970-01-01")
+        );
+        assert_eq!(
+            lake.partition_dir(Dataset::Ccu, 20_362),
+            PathBuf::from("/l/ccu/date=2025-10-01")
+        );
+        // hostile values cannot produce anything but a date
+        for d in [i32::MIN, i32::MAX, -1] {
+            let p = lake.partition_dir(Dataset::Ccu, d);
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            assert!(
+                name.starts_with("date=") && !name.contains('/') && !name.contains(".."),
+                "{name}"
+            );
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! opsbench: an offline telemetry analytics pipeline for a live game's online services.
+//!
+//! The library holds every stage; `main.rs` only parses arguments, sets up logging and maps
+//! errors to exit codes. Stages are ordered only in [`commands`]; [`ingest`] reads and
+//! validates exports and writes nothing; [`lake`] owns every byte written under the lake.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod generate;
+pub mod ingest;
+pub mod lake;
+pub mod metrics;
+pub mod report;
+pub mod schema;

@@ -1,0 +1,252 @@
+//! Commands end to end: demo, validate, schema, config, generate.
+
+use crate::util::{fixture, opsbench};
+
+#[test]
+fn demo_writes_the_report_the_table_and_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    opsbench()
+        .arg("--out")
+        .arg(&out)
+        .args(["demo", "--days", "14", "--seed", "7"])
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Data quality"));
+    let dq = std::fs::read_to_string(out.join("tables/data_quality.csv")).unwrap();
+    assert!(
+        dq.starts_with(
+            "dataset,rule,outcome,files,rows_read,rows_loaded,rows_quarantined,rows_flagged,example"
+        ),
+        "{dq}"
+    );
+    // the demo writes a few bad rows of every kind, so every dataset has a quarantine rule row
+    for d in opsbench::schema::Dataset::ALL {
+        assert!(
+            dq.lines()
+                .any(|l| l.starts_with(&format!("{d},")) && l.contains(",quarantined,")),
+            "{d}: {dq}"
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let files: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        vec![
+            "tables/data_quality.csv",
+            "tables/data_quality.parquet",
+            "report.html"
+        ]
+    );
+    assert_eq!(manifest["as_of"].as_str().unwrap().len(), 20);
+    // running it again in the same folder works (the demo owns it)
+    opsbench()
+        .arg("--out")
+        .arg(&out)
+        .args(["demo", "--days", "3", "--seed", "7"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn demo_refuses_a_folder_it_did_not_make() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("precious.txt"), "keep").unwrap();
+    let out = opsbench()
+        .arg("--out")
+        .arg(dir.path())
+        .args(["demo", "--days", "3"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("was not made by `opsbench demo`"),
+        "{stderr}"
+    );
+    assert!(dir.path().join("precious.txt").exists());
+}
+
+#[test]
+fn validate_prints_every_problem_grouped_by_rule_and_exits_1() {
+    let f = fixture("bad_rows/ccu.csv");
+    let out = opsbench()
+        .args(["validate", "ccu"])
+        .arg(&f)
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let name = f.display().to_string();
+    assert!(
+        stdout.contains("not_an_integer: 2 row(s) quarantined"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("  {name}:4 ccu=`12.5`")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("  {name}:8 ts=`2026-10-01T30:00:00Z`")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("11 row(s) read, 4 would load, 7 would be quarantined"),
+        "{stdout}"
+    );
+    opsbench()
+        .args(["validate", "ccu"])
+        .arg(fixture("ingest_good/ccu.csv"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn unknown_dataset_is_a_usage_error() {
+    let out = opsbench()
+        .args(["validate", "ccus", "x.csv"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("unknown dataset `ccus`"), "{stderr}");
+}
+
+#[test]
+fn schema_prints_every_dataset_as_text_and_json() {
+    let out = opsbench().arg("schema").assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for d in opsbench::schema::Dataset::ALL {
+        assert!(text.contains(&format!("{d}: ")), "{d}");
+    }
+    assert!(text.contains("EffectiveCost"));
+    let out = opsbench()
+        .args(["schema", "ccu", "--json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v[0]["name"], "ccu");
+    assert_eq!(v[0]["key"], serde_json::json!(["ts", "region", "shard"]));
+}
+
+#[test]
+fn config_shows_where_each_setting_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("opsbench.toml");
+    std::fs::write(&cfg, "input_tz = \"Europe/Berlin\"\n[window]\ndays = 30\n").unwrap();
+    let out = opsbench()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--as-of", "2026-11-01T00:00:00Z", "config", "--show-origin"])
+        .env("OPSBENCH_WINDOW_DAYS", "7")
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains(&format!(
+            "input_tz = \"Europe/Berlin\"  # {}",
+            cfg.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("window.days = \"7\"  # env OPSBENCH_WINDOW_DAYS"),
+        "{text}"
+    );
+    assert!(
+        text.contains("as_of = \"2026-11-01T00:00:00Z\"  # flag --as-of"),
+        "{text}"
+    );
+    assert!(text.contains("report_tz = \"UTC\"  # default"), "{text}");
+    std::fs::write(&cfg, "[window]\ndays = \"many\"\n").unwrap();
+    let out = opsbench()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "--check"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("key `window.days`: expected a whole number of days above 0, found `many`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn generate_then_run_loads_every_dataset_and_a_second_run_loads_nothing_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    opsbench()
+        .arg("--out")
+        .arg(&exports)
+        .args([
+            "generate",
+            "--days",
+            "5",
+            "--end",
+            "2026-10-31",
+            "--seed",
+            "3",
+        ])
+        .assert()
+        .success();
+    let out_dir = dir.path().join("out");
+    let cfg = exports.join("opsbench.toml");
+    let run = |code: i32| {
+        opsbench()
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(&out_dir)
+            .args(["--as-of", "2026-11-01T00:00:00Z", "run", "--json"])
+            .assert()
+            .code(code)
+    };
+    let first = run(0);
+    let v: serde_json::Value = serde_json::from_slice(&first.get_output().stdout).unwrap();
+    let loaded: Vec<&str> = v["ingest"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["outcome"]["outcome"].as_str().unwrap())
+        .collect();
+    assert!(
+        loaded.len() >= 8 && loaded.iter().all(|o| *o == "loaded"),
+        "{loaded:?}"
+    );
+    let second = run(0);
+    let v: serde_json::Value = serde_json::from_slice(&second.get_output().stdout).unwrap();
+    assert!(
+        v["ingest"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["outcome"]["outcome"] == "skipped")
+    );
+    assert!(out_dir.join("report.html").exists());
+    assert!(exports.join("lake/_manifest.json").exists());
+}
+
+#[test]
+fn max_rejected_beyond_the_limit_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["ingest", "ccu", "--max-rejected", "50%"])
+        .arg(fixture("bad_rows/ccu.csv"))
+        .assert()
+        .code(1);
+    opsbench()
+        .arg("--lake")
+        .arg(dir.path().join("lake2"))
+        .args(["ingest", "ccu", "--max-rejected", "7"])
+        .arg(fixture("bad_rows/ccu.csv"))
+        .assert()
+        .code(0);
+}

@@ -1,0 +1,162 @@
+//! The lake through the real binary: idempotent loads, upserts across partitions, the lock.
+
+use opsbench::schema::Dataset;
+
+use crate::util::{fixture, opsbench, read_back, tree_hashes};
+
+#[test]
+fn ingesting_the_same_export_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let f = fixture("ingest_good/incidents.csv");
+    opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["ingest", "incidents"])
+        .arg(&f)
+        .assert()
+        .success();
+    let before = tree_hashes(&lake);
+    let out = opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["ingest", "incidents"])
+        .arg(&f)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(stdout.contains("(1 already loaded)"), "{stdout}");
+    assert_eq!(tree_hashes(&lake), before);
+    // --force re-reads it: same rows, one file per partition still
+    opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["ingest", "incidents", "--force"])
+        .arg(&f)
+        .assert()
+        .success();
+    assert_eq!(read_back(&lake, Dataset::Incidents).height(), 3);
+    let parts: Vec<_> = tree_hashes(&lake)
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("incidents/"))
+        .collect();
+    assert_eq!(parts.len(), 2, "{parts:?}");
+}
+
+#[test]
+fn a_newer_incident_replaces_the_older_and_leaves_its_old_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    for v in ["v1", "v2"] {
+        opsbench()
+            .arg("--lake")
+            .arg(&lake)
+            .args(["ingest", "incidents"])
+            .arg(fixture(&format!("incidents_update/{v}.csv")))
+            .assert()
+            .success();
+    }
+    let rows = read_back(&lake, Dataset::Incidents);
+    let titles: Vec<&str> = rows
+        .column("title")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    assert_eq!(titles, vec!["resolved", "newest store"]);
+    let mut dirs: Vec<String> = std::fs::read_dir(lake.join("incidents"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    dirs.sort();
+    assert_eq!(dirs, vec!["date=2026-09-30", "date=2026-10-02"]);
+    let m = opsbench::lake::Lake::new(&lake).manifest().unwrap();
+    assert_eq!(m.commits.len(), 2);
+    assert!(
+        m.commits[1]
+            .files_replaced
+            .iter()
+            .any(|f| f.starts_with("incidents/date=2026-10-01/")),
+        "{:?}",
+        m.commits[1]
+    );
+}
+
+#[test]
+fn a_second_run_while_the_lake_is_locked_exits_3_naming_the_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    std::fs::create_dir_all(&lake).unwrap();
+    let _held = opsbench::lake::lock::acquire(&lake, "run").unwrap();
+    let out = opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["ingest", "ccu"])
+        .arg(fixture("ingest_good/ccu.csv"))
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(&format!("pid {}", std::process::id())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("started 20"), "{stderr}");
+    assert!(!lake.join("ccu").exists());
+}
+
+#[test]
+fn a_crash_after_the_commit_point_is_completed_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["ingest", "ccu"])
+        .arg(fixture("ingest_good/ccu.csv"))
+        .assert()
+        .success();
+    // simulate a run that died after writing its intent: stage a copy of a partition file
+    let part_dir = lake.join("ccu/date=2026-10-02");
+    let existing = std::fs::read_dir(&part_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let staged = lake.join("_staging/crashed/ccu/date=2026-10-02/part-crashed.parquet");
+    std::fs::create_dir_all(staged.parent().unwrap()).unwrap();
+    std::fs::copy(&existing, &staged).unwrap();
+    let intent = opsbench::lake::txn::Intent {
+        run_id: "crashed".into(),
+        adds: vec![(
+            "_staging/crashed/ccu/date=2026-10-02/part-crashed.parquet".into(),
+            "ccu/date=2026-10-02/part-crashed.parquet".into(),
+        )],
+        removes: vec![existing.strip_prefix(&lake).unwrap().display().to_string()],
+    };
+    opsbench::lake::txn::write_intent(&lake, &intent).unwrap();
+    // and a run that died before its commit point
+    std::fs::create_dir_all(lake.join("_staging/halfway/ccu")).unwrap();
+    opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["ingest", "ccu"])
+        .arg(fixture("bad_rows/ccu.csv"))
+        .assert()
+        .success();
+    assert!(
+        part_dir.join("part-crashed.parquet").exists()
+            || std::fs::read_dir(&part_dir).unwrap().count() == 1
+    );
+    assert!(
+        !lake
+            .join("_staging")
+            .read_dir()
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+    );
+    assert!(!lake.join("_txn/crashed.json").exists());
+    assert_eq!(std::fs::read_dir(&part_dir).unwrap().count(), 1);
+}

@@ -1,0 +1,8 @@
+//! The one integration-test binary: it runs the real `opsbench` binary on the fixtures in
+//! `fixtures/` and reads the lake back through the library.
+
+mod browser;
+mod cli;
+mod ingest;
+mod lake;
+mod util;
