@@ -545,7 +545,7 @@ pub fn parse_minutes(s: &str) -> Option<u32> {
     let minutes = match unit {
         "m" | "min" => n,
         "h" => n.checked_mul(60)?,
-        "s" if n % 60 == 0 => n / 60,
+        "s" if n.is_multiple_of(60) => n / 60,
         _ => return None,
     };
     (minutes > 0).then_some(minutes)

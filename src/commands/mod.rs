@@ -119,14 +119,4 @@ pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
 }
 
 /// Thousands separators for counts printed to people.
-pub fn fmt_count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::report::html::fmt_int as fmt_count;

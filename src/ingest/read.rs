@@ -259,7 +259,9 @@ fn check_magic(head: &[u8], format: Format, compression: Compression) -> Result<
             return Err("the content is not gzip-compressed; hint: remove the `.gz` suffix".into());
         }
         Compression::Zstd if !is_zstd => {
-            return Err("the content is not zstd-compressed; hint: remove the `.zst` suffix".into());
+            return Err(
+                "the content is not zstd-compressed; hint: remove the `.zst` suffix".into(),
+            );
         }
         Compression::None if is_gzip => {
             return Err(
@@ -600,7 +602,7 @@ fn column_as_text(s: &Series) -> Result<StringChunked, String> {
         }
         _ => s.cast(&DataType::String).map_err(fail)?,
     };
-    out.str().map(|c| c.clone()).map_err(fail)
+    out.str().cloned().map_err(fail)
 }
 
 #[cfg(test)]
