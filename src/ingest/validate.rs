@@ -48,7 +48,7 @@ pub const EXAMPLES_PER_RULE: usize = 3;
 const EPOCH_DAYS_CE: i32 = 719_163;
 
 enum Buf {
-    Text(Vec<Option<String>>),
+    Text(StringChunkedBuilder),
     Int(Vec<Option<i64>>),
     Real(Vec<Option<f64>>),
     Date(Vec<Option<i32>>),
@@ -56,15 +56,15 @@ enum Buf {
 
 /// A parsed cell.
 #[derive(Clone, Debug, PartialEq)]
-enum Val {
+enum Val<'a> {
     Null,
-    Text(String),
+    Text(std::borrow::Cow<'a, str>),
     Int(i64),
     Real(f64),
     Date(i32),
 }
 
-impl Val {
+impl Val<'_> {
     fn int(&self) -> Option<i64> {
         match self {
             Val::Int(v) => Some(*v),
@@ -91,7 +91,6 @@ pub struct FileBuilder {
     pub rules: BTreeMap<Rule, RuleCount>,
     /// Records read.
     pub rows_read: u64,
-    row: Vec<Val>,
 }
 
 impl FileBuilder {
@@ -104,7 +103,7 @@ impl FileBuilder {
                 Kind::Timestamp | Kind::Count => Buf::Int(Vec::new()),
                 Kind::Real => Buf::Real(Vec::new()),
                 Kind::Date => Buf::Date(Vec::new()),
-                _ => Buf::Text(Vec::new()),
+                _ => Buf::Text(StringChunkedBuilder::new(PlSmallStr::from_static(c.name), 1024)),
             })
             .collect();
         FileBuilder {
@@ -115,7 +114,6 @@ impl FileBuilder {
             bad: Vec::new(),
             rules: BTreeMap::new(),
             rows_read: 0,
-            row: Vec::new(),
         }
     }
 
@@ -150,18 +148,16 @@ impl FileBuilder {
             self.quarantine(&rec, "", Rule::MalformedRecord, "");
             return;
         }
-        let mut row = std::mem::take(&mut self.row);
-        row.clear();
+        let mut row: Vec<Val<'_>> = Vec::with_capacity(spec.columns.len());
         let mut flags: Vec<(Rule, &'static str, String)> = Vec::new();
         for (col, cell) in spec.columns.iter().zip(rec.cells) {
             let raw = cell.filter(|c| !parse::is_null_text(c)).map(str::trim);
             let Some(raw) = raw else {
                 if let Some(d) = col.default {
-                    row.push(Val::Text(d.to_string()));
+                    row.push(Val::Text(d.into()));
                     continue;
                 }
                 if col.required {
-                    self.row = row;
                     self.quarantine(&rec, col.name, Rule::MissingRequired, cell.unwrap_or(""));
                     return;
                 }
@@ -172,14 +168,14 @@ impl FileBuilder {
                 Kind::Text => {
                     if col.name == "kind" && self.dataset == Dataset::Events {
                         match parse::normalize_event_kind(raw) {
-                            Ok(k) => Ok(Val::Text(k.to_string())),
+                            Ok(k) => Ok(Val::Text(k.into())),
                             Err(rule) => {
                                 flags.push((rule, col.name, raw.to_string()));
-                                Ok(Val::Text("other".to_string()))
+                                Ok(Val::Text("other".into()))
                             }
                         }
                     } else {
-                        Ok(Val::Text(raw.to_string()))
+                        Ok(Val::Text(raw.into()))
                     }
                 }
                 Kind::Timestamp => parse::parse_timestamp(raw, self.tz).map(|t| {
@@ -193,11 +189,11 @@ impl FileBuilder {
                 }
                 Kind::Count => parse::parse_count(raw).map(Val::Int),
                 Kind::Real => parse::parse_real(raw).map(Val::Real),
-                Kind::Money => parse::parse_money(raw).map(Val::Text),
-                Kind::Severity => parse::normalize_severity(raw).map(|s| Val::Text(s.to_string())),
-                Kind::Status => parse::normalize_status(raw).map(|s| Val::Text(s.to_string())),
+                Kind::Money => parse::parse_money(raw).map(|m| Val::Text(m.into())),
+                Kind::Severity => parse::normalize_severity(raw).map(|s| Val::Text(s.into())),
+                Kind::Status => parse::normalize_status(raw).map(|s| Val::Text(s.into())),
                 Kind::Tags => match parse::normalize_tags(raw) {
-                    Ok(t) => Ok(t.map(Val::Text).unwrap_or(Val::Null)),
+                    Ok(t) => Ok(t.map(|t| Val::Text(t.into())).unwrap_or(Val::Null)),
                     Err(rule) => {
                         flags.push((rule, col.name, raw.to_string()));
                         Ok(Val::Null)
@@ -207,7 +203,6 @@ impl FileBuilder {
             match parsed {
                 Ok(v) => row.push(v),
                 Err(rule) => {
-                    self.row = row;
                     self.quarantine(&rec, col.name, rule, raw);
                     return;
                 }
@@ -226,7 +221,6 @@ impl FileBuilder {
                 .flatten()
                 .unwrap_or("")
                 .to_string();
-            self.row = row;
             self.quarantine(&rec, column, rule, &value);
             return;
         }
@@ -235,8 +229,8 @@ impl FileBuilder {
         }
         for (buf, v) in self.bufs.iter_mut().zip(row.drain(..)) {
             match (buf, v) {
-                (Buf::Text(b), Val::Text(s)) => b.push(Some(s)),
-                (Buf::Text(b), _) => b.push(None),
+                (Buf::Text(b), Val::Text(s)) => b.append_value(s.as_ref()),
+                (Buf::Text(b), _) => b.append_null(),
                 (Buf::Int(b), Val::Int(i)) => b.push(Some(i)),
                 (Buf::Int(b), _) => b.push(None),
                 (Buf::Real(b), Val::Real(r)) => b.push(Some(r)),
@@ -246,7 +240,6 @@ impl FileBuilder {
             }
         }
         self.lines.push(rec.line);
-        self.row = row;
     }
 
     /// Rules across columns. Returns the quarantine rule that fired, if any; flags are
@@ -327,7 +320,7 @@ impl FileBuilder {
                 if row[id] == Val::Null
                     && let Val::Text(name) = &row[idx("name")]
                 {
-                    row[id] = Val::Text(format!("{name}@{}", us_text(start)));
+                    row[id] = Val::Text(format!("{name}@{}", us_text(start)).into());
                 }
             }
             Dataset::Ccu | Dataset::Activity => {}
@@ -342,7 +335,7 @@ impl FileBuilder {
         for (col, buf) in spec.columns.iter().zip(self.bufs) {
             let name = PlSmallStr::from_static(col.name);
             let series = match buf {
-                Buf::Text(v) => Series::new(name, v),
+                Buf::Text(b) => b.finish().into_series().with_name(name),
                 Buf::Int(v) => Series::new(name, v),
                 Buf::Real(v) => Series::new(name, v),
                 Buf::Date(v) => Series::new(name, v),

@@ -210,20 +210,42 @@ impl Lake {
             return Ok(());
         }
         summary.rows_in += batch.rows.height() as u64;
-        let days = self.affected_days(batch)?;
-        let old_files: Vec<PathBuf> = days
-            .iter()
-            .flat_map(|d| partition_files(&self.partition_dir(dataset, *d)).unwrap_or_default())
-            .collect();
-        let existing = scan_files(dataset, &old_files)?;
-        let merged = merge::merge(dataset, existing, batch.rows.clone().lazy())?;
-        let parts = if merged.height() == 0 {
-            Vec::new()
-        } else {
-            merged
+        let spec = dataset.spec();
+        let mut old_files: Vec<PathBuf> = Vec::new();
+        let mut parts: Vec<DataFrame> = Vec::new();
+        if spec.key.contains(&spec.partition_by) {
+            // a row's key fixes its partition: merge day by day, so memory stays near one day
+            let by_day = batch
+                .rows
+                .clone()
+                .lazy()
+                .with_column(merge::day_expr(dataset).alias(merge::DAY))
+                .collect()
+                .ctx(|| format!("finding the days of {dataset} rows"))?
                 .partition_by_stable([merge::DAY], true)
-                .ctx(|| format!("splitting {dataset} by day"))?
-        };
+                .ctx(|| format!("splitting {dataset} by day"))?;
+            for day_rows in by_day {
+                let day = day_of(day_rows.column(merge::DAY).ctx(|| "day column".into())?)?;
+                let day_rows = day_rows.drop(merge::DAY).ctx(|| "dropping the day column".into())?;
+                let files = partition_files(&self.partition_dir(dataset, day))?;
+                let existing = scan_files(dataset, &files)?;
+                parts.push(merge::merge(dataset, existing, day_rows.lazy())?);
+                old_files.extend(files);
+            }
+        } else {
+            let days = self.affected_days(batch)?;
+            old_files = days
+                .iter()
+                .flat_map(|d| partition_files(&self.partition_dir(dataset, *d)).unwrap_or_default())
+                .collect();
+            let existing = scan_files(dataset, &old_files)?;
+            let merged = merge::merge(dataset, existing, batch.rows.clone().lazy())?;
+            if merged.height() > 0 {
+                parts = merged
+                    .partition_by_stable([merge::DAY], true)
+                    .ctx(|| format!("splitting {dataset} by day"))?;
+            }
+        }
         for mut part in parts {
             let day = part
                 .column(merge::DAY)
@@ -332,6 +354,17 @@ impl Lake {
         }
         Ok(out.unwrap_or_default())
     }
+}
+
+/// The day of the first row of a one-day frame's `_day` column.
+fn day_of(days: &Column) -> Result<i32> {
+    days.i32()
+        .ctx(|| "day column".into())?
+        .get(0)
+        .ok_or_else(|| Error::Lake {
+            path: PathBuf::new(),
+            message: "a partition without a day".into(),
+        })
 }
 
 fn ensure_parent(p: &Path) -> Result<()> {
