@@ -36,10 +36,12 @@ pub fn ingest_sets(
     let manifest = lake.manifest()?;
     let mut batches: Vec<Batch> = Vec::new();
     let empty = Default::default();
+    let progress = progress_bar(ctx.quiet, sets.iter().map(|(_, f)| f.len() as u64).sum());
     for (dataset, files) in sets {
         if files.is_empty() {
             continue;
         }
+        progress.set_message(format!("reading {dataset}"));
         let columns = ctx
             .settings
             .datasets
@@ -60,9 +62,12 @@ pub fn ingest_sets(
             rows_quarantined = batch.rows_quarantined(),
             "read"
         );
+        progress.inc(files.len() as u64);
         batches.push(batch);
     }
+    progress.set_message("committing to the lake");
     let commit = lake.commit(&lock, command, &batches, ctx.now)?;
+    progress.finish_and_clear();
     let mut problems = Vec::new();
     let mut files = Vec::new();
     for batch in batches {
@@ -88,6 +93,22 @@ pub fn ingest_sets(
         commit,
         problems,
     })
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal or with `--quiet`.
+fn progress_bar(quiet: bool, files: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(files);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {msg:<24} [{bar:30}] {pos}/{len} files {elapsed}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }
 
 /// Print the per-dataset summary of an ingest.
@@ -235,6 +256,7 @@ fn print_problems(batch: &Batch, examples: usize) {
     }
     let read: u64 = batch.rows_read();
     let q = batch.rows_quarantined();
+    let loaded: u64 = batch.files.iter().map(|f| f.rows_loaded).sum();
     let refused = batch
         .files
         .iter()
@@ -244,7 +266,7 @@ fn print_problems(batch: &Batch, examples: usize) {
         "{} file(s), {} row(s) read, {} would load, {} would be quarantined, {refused} file(s) refused",
         batch.files.len(),
         fmt_count(read),
-        fmt_count(read - q),
+        fmt_count(loaded),
         fmt_count(q)
     );
 }

@@ -103,7 +103,10 @@ impl FileBuilder {
                 Kind::Timestamp | Kind::Count => Buf::Int(Vec::new()),
                 Kind::Real => Buf::Real(Vec::new()),
                 Kind::Date => Buf::Date(Vec::new()),
-                _ => Buf::Text(StringChunkedBuilder::new(PlSmallStr::from_static(c.name), 1024)),
+                _ => Buf::Text(StringChunkedBuilder::new(
+                    PlSmallStr::from_static(c.name),
+                    1024,
+                )),
             })
             .collect();
         FileBuilder {

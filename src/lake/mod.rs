@@ -226,7 +226,9 @@ impl Lake {
                 .ctx(|| format!("splitting {dataset} by day"))?;
             for day_rows in by_day {
                 let day = day_of(day_rows.column(merge::DAY).ctx(|| "day column".into())?)?;
-                let day_rows = day_rows.drop(merge::DAY).ctx(|| "dropping the day column".into())?;
+                let day_rows = day_rows
+                    .drop(merge::DAY)
+                    .ctx(|| "dropping the day column".into())?;
                 let files = partition_files(&self.partition_dir(dataset, day))?;
                 let existing = scan_files(dataset, &files)?;
                 parts.push(merge::merge(dataset, existing, day_rows.lazy())?);
