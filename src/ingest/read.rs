@@ -125,6 +125,22 @@ impl<'a> Mapper<'a> {
         (out, unknown)
     }
 
+    /// Map a header row and refuse it when a required column is missing.
+    pub fn map_checked(
+        &self,
+        header: &[String],
+    ) -> Result<(Vec<Option<usize>>, Vec<String>), String> {
+        let (mapping, unknown) = self.map_header(header);
+        let mut filled = vec![false; self.spec.columns.len()];
+        for idx in mapping.iter().flatten() {
+            filled[*idx] = true;
+        }
+        match self.missing_required(&filled, header) {
+            Some(msg) => Err(msg),
+            None => Ok((mapping, unknown)),
+        }
+    }
+
     /// The required canonical columns no export column fills, as a refusal message.
     pub fn missing_required(&self, filled: &[bool], found: &[String]) -> Option<String> {
         let missing: Vec<_> = self
@@ -316,14 +332,7 @@ fn read_csv(
         .iter()
         .map(|h| utf8(h, 1, "the header").map(str::to_string))
         .collect::<Result<_, _>>()?;
-    let (mapping, unknown) = mapper.map_header(&header);
-    let mut filled = vec![false; mapper.spec.columns.len()];
-    for idx in mapping.iter().flatten() {
-        filled[*idx] = true;
-    }
-    if let Some(msg) = mapper.missing_required(&filled, &header) {
-        return Err(msg);
-    }
+    let (mapping, unknown) = mapper.map_checked(&header)?;
     let mut record = csv::ByteRecord::new();
     let ncols = mapper.spec.columns.len();
     let mut lines_passed = 0u64;
@@ -529,14 +538,7 @@ fn read_parquet(
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let (mapping, unknown) = mapper.map_header(&header);
-    let mut filled = vec![false; mapper.spec.columns.len()];
-    for idx in mapping.iter().flatten() {
-        filled[*idx] = true;
-    }
-    if let Some(msg) = mapper.missing_required(&filled, &header) {
-        return Err(msg);
-    }
+    let (mapping, unknown) = mapper.map_checked(&header)?;
     let texts: Vec<StringChunked> = df
         .columns()
         .iter()

@@ -165,6 +165,17 @@ mod tests {
         }
     }
 
+    fn strs(df: &DataFrame, c: &str) -> Vec<String> {
+        df.column(c)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect()
+    }
+
     #[test]
     fn totals_per_dataset_and_rule_with_missing_datasets_empty() {
         let m = Manifest {
@@ -183,22 +194,8 @@ mod tests {
         let df = data_quality(&m).unwrap();
         // 8 dataset rows + 2 rule rows for ccu
         assert_eq!(df.height(), 10);
-        let ds: Vec<&str> = df
-            .column("dataset")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
-        let rules: Vec<&str> = df
-            .column("rule")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        let ds = strs(&df, "dataset");
+        let rules = strs(&df, "rule");
         let i = ds
             .iter()
             .zip(&rules)

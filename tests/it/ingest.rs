@@ -182,14 +182,7 @@ fn bad_rows_go_to_quarantine_with_file_line_column_rule_and_good_rows_load() {
     ingest(&lake, "ccu", &[&input]).success();
     let q = Lake::new(&lake).quarantine(Dataset::Ccu).unwrap();
     let q = q.sort(["line"], SortMultipleOptions::default()).unwrap();
-    let files: Vec<&str> = q
-        .column("file")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .flatten()
-        .collect();
+    let files = crate::util::strings(&q, "file");
     assert!(
         files.iter().all(|f| *f == input.display().to_string()),
         "{files:?}"
@@ -256,14 +249,7 @@ fn physical_lines_bom_crlf_and_duplicate_keys() {
         .unwrap()
         .into_no_null_iter()
         .collect();
-    let rules: Vec<&str> = q
-        .column("rule")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .flatten()
-        .collect();
+    let rules = crate::util::strings(&q, "rule");
     assert_eq!(lines, vec![4, 5]);
     assert_eq!(rules, vec!["unknown_severity", "end_before_start"]);
     let rows = read_back(&lake, Dataset::Incidents);

@@ -57,14 +57,7 @@ fn a_newer_incident_replaces_the_older_and_leaves_its_old_partition() {
             .success();
     }
     let rows = read_back(&lake, Dataset::Incidents);
-    let titles: Vec<&str> = rows
-        .column("title")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .flatten()
-        .collect();
+    let titles = crate::util::strings(&rows, "title");
     assert_eq!(titles, vec!["resolved", "newest store"]);
     let mut dirs: Vec<String> = std::fs::read_dir(lake.join("incidents"))
         .unwrap()

@@ -89,3 +89,15 @@ pub fn tree_hashes(root: &Path) -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+/// The non-null values of a string column.
+pub fn strings(df: &DataFrame, column: &str) -> Vec<String> {
+    df.column(column)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect()
+}
