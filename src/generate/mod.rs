@@ -1,7 +1,7 @@
 //! Realistic synthetic telemetry exports, seeded: the eight input datasets as CSV files under
 //! `OUT/DATASET/part-NNNN.csv`, and `OUT/opsbench.toml`, a config whose `run` loads them.
 //!
-//! The datasets are drawn from one simulated world ([`model`]) so they agree: the event
+//! The datasets are drawn from one simulated world (`model.rs`) so they agree: the event
 //! calendar lifts CCU, SLO requests follow CCU, SEV1–SEV2 incidents dent CCU and make errors
 //! surge, activity and capacity come from the CCU actually written, compute cost follows
 //! capacity. One region grows fast enough to outgrow its capacity within 28 days after the end.
