@@ -87,6 +87,14 @@ pub struct Settings {
     /// Length of the interval one `slo` row covers, in minutes.
     pub slo_interval_min: u32,
     pub datasets: BTreeMap<Dataset, DatasetSettings>,
+    /// How medians are taken (`metrics.median`).
+    pub median: crate::metrics::stats::MedianKind,
+    /// First day of the report's weeks (`metrics.week_start`).
+    pub week_start: crate::metrics::periods::WeekStart,
+    /// Severity levels that count as outages (`metrics.outage_severities`).
+    pub outage_severities: Vec<u8>,
+    /// The environment incidents and deployments are counted in (`metrics.environment`).
+    pub environment: String,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
     pub origins: BTreeMap<String, String>,
 }
@@ -110,13 +118,17 @@ impl Default for Settings {
             max_rejected: None,
             slo_interval_min: 1,
             datasets: BTreeMap::new(),
+            median: Default::default(),
+            week_start: Default::default(),
+            outage_severities: vec![1, 2],
+            environment: "production".to_string(),
             origins,
         }
     }
 }
 
 /// The top-level keys, in the order `opsbench config` prints them.
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 14] = [
     "lake_dir",
     "out_dir",
     "input_tz",
@@ -127,10 +139,14 @@ pub const KEYS: [&str; 10] = [
     "as_of",
     "max_rejected",
     "slo_interval",
+    "metrics.median",
+    "metrics.week_start",
+    "metrics.outage_severities",
+    "metrics.environment",
 ];
 
 /// Environment variables read, by key.
-const ENV: [(&str, &str); 10] = [
+const ENV: [(&str, &str); 14] = [
     ("lake_dir", "OPSBENCH_LAKE_DIR"),
     ("out_dir", "OPSBENCH_OUT_DIR"),
     ("input_tz", "OPSBENCH_INPUT_TZ"),
@@ -141,6 +157,10 @@ const ENV: [(&str, &str); 10] = [
     ("as_of", "OPSBENCH_AS_OF"),
     ("max_rejected", "OPSBENCH_MAX_REJECTED"),
     ("slo_interval", "OPSBENCH_SLO_INTERVAL"),
+    ("metrics.median", "OPSBENCH_MEDIAN"),
+    ("metrics.week_start", "OPSBENCH_WEEK_START"),
+    ("metrics.outage_severities", "OPSBENCH_OUTAGE_SEVERITIES"),
+    ("metrics.environment", "OPSBENCH_ENVIRONMENT"),
 ];
 
 impl Settings {
@@ -242,6 +262,28 @@ impl Settings {
                 self.slo_interval_min = parse_minutes(value)
                     .ok_or_else(|| bad("a duration in whole minutes such as `1m`, `5m` or `1h`"))?
             }
+            "metrics.median" => {
+                self.median = crate::metrics::stats::MedianKind::parse(value)
+                    .ok_or_else(|| bad("`interpolated` or `lower`"))?
+            }
+            "metrics.week_start" => {
+                self.week_start = match value.trim().to_ascii_lowercase().as_str() {
+                    "monday" => crate::metrics::periods::WeekStart::Monday,
+                    "sunday" => crate::metrics::periods::WeekStart::Sunday,
+                    _ => return Err(bad("`monday` or `sunday`")),
+                }
+            }
+            "metrics.outage_severities" => {
+                self.outage_severities =
+                    parse_severities(value).ok_or_else(|| bad("severities such as `SEV1, SEV2`"))?
+            }
+            "metrics.environment" => {
+                let v = value.trim();
+                if v.is_empty() {
+                    return Err(bad("an environment name such as `production`"));
+                }
+                self.environment = v.to_string();
+            }
             _ => return Err(Error::config(origin, key, "unknown key")),
         }
         self.origins.insert(key.to_string(), origin.to_string());
@@ -284,6 +326,28 @@ impl Settings {
                         self.set(&full, &text, &origin)?;
                     }
                 }
+                "metrics" => {
+                    let t = as_table(&origin, key, value)?;
+                    for (k, v) in t {
+                        let full = format!("metrics.{k}");
+                        if !KEYS.contains(&full.as_str()) {
+                            return Err(Error::config(
+                                &origin,
+                                full,
+                                "unknown key; expected `median`, `week_start`, `outage_severities` or `environment`",
+                            ));
+                        }
+                        let text = match v {
+                            toml::Value::Array(items) => items
+                                .iter()
+                                .map(|i| scalar_text(&origin, &full, i))
+                                .collect::<Result<Vec<_>>>()?
+                                .join(","),
+                            other => scalar_text(&origin, &full, other)?,
+                        };
+                        self.set(&full, &text, &origin)?;
+                    }
+                }
                 "datasets" => {
                     let t = as_table(&origin, key, value)?;
                     for (name, v) in t {
@@ -303,7 +367,7 @@ impl Settings {
                         &origin,
                         other,
                         format!(
-                            "unknown key; expected one of {}, `window`, `datasets`",
+                            "unknown key; expected one of {}, `window`, `metrics`, `datasets`",
                             KEYS.iter()
                                 .filter(|k| !k.contains('.'))
                                 .map(|k| format!("`{k}`"))
@@ -509,6 +573,18 @@ fn scalar_text(origin: &str, key: &str, v: &toml::Value) -> Result<String> {
             format!("expected a single value, found `{v}`"),
         )),
     }
+}
+
+/// A list of severities (`SEV1, SEV2`, `1,2`, `critical, high`) as levels, sorted.
+pub fn parse_severities(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let sev = crate::ingest::parse::normalize_severity(part).ok()?;
+        out.push(sev.trim_start_matches("SEV").parse().ok()?);
+    }
+    out.sort_unstable();
+    out.dedup();
+    (!out.is_empty()).then_some(out)
 }
 
 /// An IANA zone name (`UTC` and `Z` included).

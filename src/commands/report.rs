@@ -10,7 +10,7 @@ use chrono::SecondsFormat;
 
 use crate::cli::{OutputFormat, ReportArgs};
 use crate::commands::{Ctx, fmt_count, print_json};
-use crate::error::{Result, exit};
+use crate::error::{PolarsContext, Result, exit};
 use crate::lake::Lake;
 use crate::metrics::quality;
 use crate::report::out_manifest::{self, OutManifest, WrittenFile};
@@ -38,22 +38,57 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
     let mut written = Vec::new();
 
     let mut dq = quality::data_quality(&manifest)?;
-    let csv = tables.join("data_quality.csv");
-    table_csv::write_csv(&dq, &csv)?;
-    written.push(out_manifest::describe(
-        out_dir,
-        &csv,
-        Some(dq.height() as u64),
-    )?);
-    let pq = tables.join("data_quality.parquet");
-    table_csv::write_parquet(&mut dq, &pq)?;
-    written.push(out_manifest::describe(
-        out_dir,
-        &pq,
-        Some(dq.height() as u64),
-    )?);
+    write_table(out_dir, "data_quality", &mut dq, &mut written)?;
 
-    let view = build_view(ctx, &manifest, from, to);
+    let mut sections = Vec::new();
+    if lake.files(Dataset::Incidents)?.is_empty() {
+        sections.push(crate::report::sections::reliability_missing());
+    } else {
+        let s = &ctx.settings;
+        let frame = lake
+            .scan(Dataset::Incidents)?
+            .collect()
+            .ctx(|| "reading incidents from the lake".into())?;
+        let incidents = crate::metrics::incidents::from_frame(&frame)?;
+        let periods =
+            crate::metrics::periods::periods(from, to, as_of, s.report_tz, s.week_start, false);
+        let knobs = crate::metrics::incidents::IncidentKnobs {
+            median: s.median,
+            environment: s.environment.clone(),
+        };
+        let im = crate::metrics::incidents::incident_metrics(&incidents, &periods, as_of, &knobs);
+        write_table(
+            out_dir,
+            "incident_metrics",
+            &mut crate::metrics::incidents::to_frame(&im)?,
+            &mut written,
+        )?;
+        let rknobs = crate::metrics::reliability::ReliabilityKnobs {
+            outage_severities: s.outage_severities.clone(),
+            environment: s.environment.clone(),
+        };
+        let rel = crate::metrics::reliability::reliability(&incidents, &periods, as_of, &rknobs);
+        write_table(
+            out_dir,
+            "reliability",
+            &mut crate::metrics::reliability::to_frame(&rel)?,
+            &mut written,
+        )?;
+        let sevs: Vec<String> = s
+            .outage_severities
+            .iter()
+            .map(|l| format!("SEV{l}"))
+            .collect();
+        sections.push(crate::report::sections::reliability_section(
+            &im,
+            &rel,
+            s.median.name(),
+            &sevs.join("/"),
+        ));
+    }
+
+    let mut view = build_view(ctx, &manifest, from, to);
+    view.sections = sections;
     let html = crate::report::html::render_html(&view)?;
     let report = out_dir.join("report.html");
     crate::lake::txn::write_atomic(&report, html.as_bytes())?;
@@ -75,6 +110,31 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
         report,
         manifest: manifest_path,
     })
+}
+
+/// Write a table as CSV and Parquet under `OUT/tables/`, recording both.
+fn write_table(
+    out_dir: &Path,
+    name: &str,
+    df: &mut polars::prelude::DataFrame,
+    written: &mut Vec<WrittenFile>,
+) -> Result<()> {
+    let tables = out_dir.join("tables");
+    let csv = tables.join(format!("{name}.csv"));
+    table_csv::write_csv(df, &csv)?;
+    written.push(out_manifest::describe(
+        out_dir,
+        &csv,
+        Some(df.height() as u64),
+    )?);
+    let pq = tables.join(format!("{name}.parquet"));
+    table_csv::write_parquet(df, &pq)?;
+    written.push(out_manifest::describe(
+        out_dir,
+        &pq,
+        Some(df.height() as u64),
+    )?);
+    Ok(())
 }
 
 fn build_view(
@@ -215,6 +275,7 @@ fn build_view(
         rules,
         inputs,
         settings: ctx.settings.describe(),
+        sections: Vec::new(),
         notes: vec![
             "The lake keeps only the newest version of each row, so figures as of a past instant show what the data now says about then, not what was known then.".into(),
             "Data-quality counts cover every export the lake has ingested.".into(),

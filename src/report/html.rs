@@ -435,6 +435,7 @@ mod tests {
                 ("horizon_days".into(), "28".into()),
             ],
             notes: vec!["as_of cuts by event time, not by what was known then.".into()],
+            sections: vec![],
         }
     }
 

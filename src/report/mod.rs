@@ -8,6 +8,7 @@
 
 pub mod html;
 pub mod out_manifest;
+pub mod sections;
 pub mod svg;
 pub mod table_csv;
 pub mod view;

@@ -41,6 +41,28 @@ pub struct ReportView {
     pub settings: Vec<(String, String)>,
     /// Plain-text notes shown under provenance (for example the `as_of` caveat).
     pub notes: Vec<String>,
+    /// Metric sections, in order, between the headline figures and data quality.
+    pub sections: Vec<Section>,
+}
+
+/// A metric section: a heading, paragraphs of plain text (what the figures mean, or why
+/// they are missing), and tables.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Section {
+    /// The section's HTML id (ours, never from data).
+    pub id: String,
+    pub title: String,
+    pub paragraphs: Vec<String>,
+    pub tables: Vec<Table>,
+}
+
+/// A table of text cells; `numeric[i]` right-aligns column `i`. The first column heads rows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Table {
+    pub caption: String,
+    pub columns: Vec<String>,
+    pub numeric: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
 }
 
 /// One headline figure: a label, its value as text and a line of detail.

@@ -42,9 +42,28 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         vec![
             "tables/data_quality.csv",
             "tables/data_quality.parquet",
+            "tables/incident_metrics.csv",
+            "tables/incident_metrics.parquet",
+            "tables/reliability.csv",
+            "tables/reliability.parquet",
             "report.html"
         ]
     );
+    // every table has its documented columns, and the report a section for it
+    let header = |t: &str| {
+        let text = std::fs::read_to_string(out.join(format!("tables/{t}.csv"))).unwrap();
+        text.lines().next().unwrap().to_string()
+    };
+    assert_eq!(
+        header("incident_metrics"),
+        "period_kind,period,period_start,period_end,service,severity,incidents,resolved,open,oldest_open_age_hours,mttr_mean_min,mttr_median_min,mttr_p90_min,mttr_max_min,mttr_n,mtta_median_min,mttd_median_min"
+    );
+    assert_eq!(
+        header("reliability"),
+        "period_kind,period,period_start,period_end,service,outages,downtime_min,mtbf_hours,availability"
+    );
+    assert!(html.contains("<section id=\"reliability\""));
+    assert!(html.contains("Reliability by service over the window"));
     assert_eq!(manifest["as_of"].as_str().unwrap().len(), 20);
     // running it again in the same folder works (the demo owns it)
     opsbench()

@@ -1,0 +1,298 @@
+//! `incident_metrics` (period × service × severity): incidents, resolved, open and the age of
+//! the oldest open one, MTTR mean / median / p90 / max with `n`, MTTA and MTTD medians.
+//!
+//! An incident counts in the period its `opened_at` falls in. Resolved means resolved at or
+//! before `as_of`; such an incident is in its period's MTTR even when it was resolved after the
+//! period ended. Open incidents (not resolved by `as_of`) are counted and aged, never averaged
+//! in. Incidents opened after `as_of` do not exist yet. Durations are never negative: ingest
+//! quarantines `resolved_at` before `opened_at` and nulls a `detected_at`/`acknowledged_at`
+//! before it. Rows where `service` or `severity` is `*` are roll-ups over that dimension.
+//!
+//! Why Rust rather than a `queries/*.sql` file: the period assignment in `report_tz`, the
+//! median knob and the roll-ups are clearer here; the counts are checked against hand-computed
+//! fixtures. Pure: no I/O, no clock; the window, `as_of` and knobs are parameters.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use polars::prelude::*;
+
+use super::periods::Period;
+use super::stats::{self, MedianKind};
+use crate::error::{PolarsContext, Result};
+
+/// One incident, as the metrics need it (instants in µs since the epoch, UTC).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Incident {
+    pub id: String,
+    pub service: String,
+    /// `SEV1` … `SEV5`.
+    pub severity: String,
+    pub environment: String,
+    pub opened_us: i64,
+    pub detected_us: Option<i64>,
+    pub acknowledged_us: Option<i64>,
+    pub resolved_us: Option<i64>,
+}
+
+impl Incident {
+    /// The severity as a number, 1 (worst) to 5.
+    pub fn severity_level(&self) -> u8 {
+        self.severity.trim_start_matches("SEV").parse().unwrap_or(5)
+    }
+}
+
+/// The incidents of a frame with the canonical `incidents` columns.
+pub fn from_frame(df: &DataFrame) -> Result<Vec<Incident>> {
+    let text = |c: &str| -> Result<StringChunked> {
+        Ok(df
+            .column(c)
+            .ctx(|| format!("column {c}"))?
+            .str()
+            .ctx(|| format!("column {c}"))?
+            .clone())
+    };
+    let us = |c: &str| -> Result<Int64Chunked> {
+        let s = df
+            .column(c)
+            .ctx(|| format!("column {c}"))?
+            .cast(&DataType::Int64)
+            .ctx(|| format!("column {c}"))?;
+        Ok(s.i64().ctx(|| format!("column {c}"))?.clone())
+    };
+    let (id, service, severity, env) = (
+        text("incident_id")?,
+        text("service")?,
+        text("severity")?,
+        text("environment")?,
+    );
+    let (opened, detected, acked, resolved) = (
+        us("opened_at")?,
+        us("detected_at")?,
+        us("acknowledged_at")?,
+        us("resolved_at")?,
+    );
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let Some(opened_us) = opened.get(i) else {
+            continue;
+        };
+        out.push(Incident {
+            id: id.get(i).unwrap_or("").to_string(),
+            service: service.get(i).unwrap_or("").to_string(),
+            severity: severity.get(i).unwrap_or("SEV5").to_string(),
+            environment: env.get(i).unwrap_or("production").to_string(),
+            opened_us,
+            detected_us: detected.get(i),
+            acknowledged_us: acked.get(i),
+            resolved_us: resolved.get(i),
+        });
+    }
+    Ok(out)
+}
+
+/// The knobs incident metrics read.
+#[derive(Clone, Debug)]
+pub struct IncidentKnobs {
+    pub median: MedianKind,
+    /// Only incidents of this environment count.
+    pub environment: String,
+}
+
+impl Default for IncidentKnobs {
+    fn default() -> Self {
+        IncidentKnobs {
+            median: MedianKind::Interpolated,
+            environment: "production".into(),
+        }
+    }
+}
+
+/// One row of `incident_metrics`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncidentRow {
+    pub period: Period,
+    pub service: String,
+    pub severity: String,
+    pub incidents: u64,
+    pub resolved: u64,
+    pub open: u64,
+    pub oldest_open_age_hours: Option<f64>,
+    pub mttr_mean_min: Option<f64>,
+    pub mttr_median_min: Option<f64>,
+    pub mttr_p90_min: Option<f64>,
+    pub mttr_max_min: Option<f64>,
+    pub mttr_n: u64,
+    pub mtta_median_min: Option<f64>,
+    pub mttd_median_min: Option<f64>,
+}
+
+fn minutes(from_us: i64, to_us: i64) -> f64 {
+    (to_us - from_us) as f64 / 60e6
+}
+
+/// Compute the rows for every period and every (service, severity) combination that has an
+/// incident, plus the roll-ups; the (`*`, `*`) row of each period is always there.
+pub fn incident_metrics(
+    incidents: &[Incident],
+    periods: &[Period],
+    as_of: DateTime<Utc>,
+    knobs: &IncidentKnobs,
+) -> Vec<IncidentRow> {
+    let as_of_us = as_of.timestamp_micros();
+    let counted: Vec<&Incident> = incidents
+        .iter()
+        .filter(|i| i.environment == knobs.environment && i.opened_us <= as_of_us)
+        .collect();
+    let mut rows = Vec::new();
+    for p in periods {
+        let (s, e) = (p.start.timestamp_micros(), p.end.timestamp_micros());
+        let in_period: Vec<&Incident> = counted
+            .iter()
+            .copied()
+            .filter(|i| i.opened_us >= s && i.opened_us < e)
+            .collect();
+        let mut groups: BTreeSet<(String, String)> = BTreeSet::new();
+        groups.insert(("*".into(), "*".into()));
+        for i in &in_period {
+            groups.insert((i.service.clone(), i.severity.clone()));
+            groups.insert((i.service.clone(), "*".into()));
+            groups.insert(("*".into(), i.severity.clone()));
+        }
+        for (service, severity) in groups {
+            let members: Vec<&Incident> = in_period
+                .iter()
+                .copied()
+                .filter(|i| {
+                    (service == "*" || i.service == service)
+                        && (severity == "*" || i.severity == severity)
+                })
+                .collect();
+            rows.push(row(p, service, severity, &members, as_of_us, knobs.median));
+        }
+    }
+    rows
+}
+
+fn row(
+    p: &Period,
+    service: String,
+    severity: String,
+    members: &[&Incident],
+    as_of_us: i64,
+    median: MedianKind,
+) -> IncidentRow {
+    let resolved: Vec<f64> = members
+        .iter()
+        .filter_map(|i| {
+            i.resolved_us
+                .filter(|r| *r <= as_of_us)
+                .map(|r| minutes(i.opened_us, r))
+        })
+        .collect();
+    let open: Vec<&&Incident> = members
+        .iter()
+        .filter(|i| !i.resolved_us.is_some_and(|r| r <= as_of_us))
+        .collect();
+    let ack: Vec<f64> = members
+        .iter()
+        .filter_map(|i| {
+            i.acknowledged_us
+                .filter(|a| *a <= as_of_us)
+                .map(|a| minutes(i.opened_us, a))
+        })
+        .collect();
+    let det: Vec<f64> = members
+        .iter()
+        .filter_map(|i| {
+            i.detected_us
+                .filter(|d| *d <= as_of_us)
+                .map(|d| minutes(i.opened_us, d))
+        })
+        .collect();
+    IncidentRow {
+        period: p.clone(),
+        service,
+        severity,
+        incidents: members.len() as u64,
+        resolved: resolved.len() as u64,
+        open: open.len() as u64,
+        oldest_open_age_hours: open
+            .iter()
+            .map(|i| minutes(i.opened_us, as_of_us) / 60.0)
+            .reduce(f64::max),
+        mttr_mean_min: stats::mean(&resolved),
+        mttr_median_min: stats::median(&resolved, median),
+        mttr_p90_min: stats::quantile(&resolved, 0.9, median),
+        mttr_max_min: stats::max(&resolved),
+        mttr_n: resolved.len() as u64,
+        mtta_median_min: stats::median(&ack, median),
+        mttd_median_min: stats::median(&det, median),
+    }
+}
+
+/// The period columns every periodic table starts with.
+pub fn period_columns(periods: &[&Period]) -> Result<Vec<Column>> {
+    let ts = |f: &dyn Fn(&Period) -> i64, name: &str| -> Result<Column> {
+        Ok(Series::new(
+            name.into(),
+            periods.iter().map(|p| f(p)).collect::<Vec<i64>>(),
+        )
+        .cast(&DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(TimeZone::UTC),
+        ))
+        .ctx(|| "period column".into())?
+        .into())
+    };
+    Ok(vec![
+        Column::new(
+            "period_kind".into(),
+            periods.iter().map(|p| p.kind.name()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "period".into(),
+            periods.iter().map(|p| p.label.clone()).collect::<Vec<_>>(),
+        ),
+        ts(&|p| p.start.timestamp_micros(), "period_start")?,
+        ts(&|p| p.end.timestamp_micros(), "period_end")?,
+    ])
+}
+
+/// The rows as the `incident_metrics` table.
+pub fn to_frame(rows: &[IncidentRow]) -> Result<DataFrame> {
+    let periods: Vec<&Period> = rows.iter().map(|r| &r.period).collect();
+    let mut cols = period_columns(&periods)?;
+    let f = |name: &str, g: &dyn Fn(&IncidentRow) -> Option<f64>| {
+        Column::new(name.into(), rows.iter().map(g).collect::<Vec<_>>())
+    };
+    let u = |name: &str, g: &dyn Fn(&IncidentRow) -> u64| {
+        Column::new(name.into(), rows.iter().map(g).collect::<Vec<_>>())
+    };
+    cols.extend([
+        Column::new(
+            "service".into(),
+            rows.iter().map(|r| r.service.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "severity".into(),
+            rows.iter().map(|r| r.severity.clone()).collect::<Vec<_>>(),
+        ),
+        u("incidents", &|r| r.incidents),
+        u("resolved", &|r| r.resolved),
+        u("open", &|r| r.open),
+        f("oldest_open_age_hours", &|r| r.oldest_open_age_hours),
+        f("mttr_mean_min", &|r| r.mttr_mean_min),
+        f("mttr_median_min", &|r| r.mttr_median_min),
+        f("mttr_p90_min", &|r| r.mttr_p90_min),
+        f("mttr_max_min", &|r| r.mttr_max_min),
+        u("mttr_n", &|r| r.mttr_n),
+        f("mtta_median_min", &|r| r.mtta_median_min),
+        f("mttd_median_min", &|r| r.mttd_median_min),
+    ]);
+    DataFrame::new_infer_height(cols).ctx(|| "building incident_metrics".into())
+}
+
+#[cfg(test)]
+#[path = "incidents_tests.rs"]
+mod tests;

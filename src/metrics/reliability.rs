@@ -1,0 +1,298 @@
+//! `reliability` (period × service): outage episodes, downtime, MTBF and availability.
+//!
+//! Outages are incidents of the counted severities (`outage_severities`, default SEV1–SEV2)
+//! in the chosen environment, opened at or before `as_of`; each lasts `[opened_at,
+//! resolved_at)`, or to `as_of` while open. Overlapping or touching outages of one service
+//! merge into one episode (the `*` row merges across services, so its MTBF is not the mean of
+//! the services'). An episode's downtime is split across the periods it overlaps; it counts as
+//! an outage in the period it starts in. `mtbf_hours` = (period length − downtime) / outages,
+//! empty when there is no outage (never infinity or zero); `availability` = 1 − downtime /
+//! period length. Planned maintenance is not subtracted yet (see reports/README.md). Pure.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use polars::prelude::*;
+
+use super::incidents::{Incident, period_columns};
+use super::periods::Period;
+use crate::error::{PolarsContext, Result};
+
+/// One outage episode, `[start, end)` in µs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Episode {
+    pub start_us: i64,
+    pub end_us: i64,
+}
+
+/// Merge intervals that overlap or touch into episodes, sorted by start.
+pub fn merge_episodes(mut intervals: Vec<(i64, i64)>) -> Vec<Episode> {
+    intervals.retain(|(s, e)| e >= s);
+    intervals.sort_unstable();
+    let mut out: Vec<Episode> = Vec::new();
+    for (s, e) in intervals {
+        match out.last_mut() {
+            Some(last) if s <= last.end_us => last.end_us = last.end_us.max(e),
+            _ => out.push(Episode {
+                start_us: s,
+                end_us: e,
+            }),
+        }
+    }
+    out
+}
+
+/// One row of `reliability`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReliabilityRow {
+    pub period: Period,
+    pub service: String,
+    pub outages: u64,
+    pub downtime_min: f64,
+    pub mtbf_hours: Option<f64>,
+    pub availability: f64,
+}
+
+/// The knobs reliability reads.
+#[derive(Clone, Debug)]
+pub struct ReliabilityKnobs {
+    /// Severity levels that count as outages (1 = SEV1).
+    pub outage_severities: Vec<u8>,
+    pub environment: String,
+}
+
+impl Default for ReliabilityKnobs {
+    fn default() -> Self {
+        ReliabilityKnobs {
+            outage_severities: vec![1, 2],
+            environment: "production".into(),
+        }
+    }
+}
+
+/// Rows for every period × (every service with an incident, and `*`).
+pub fn reliability(
+    incidents: &[Incident],
+    periods: &[Period],
+    as_of: DateTime<Utc>,
+    knobs: &ReliabilityKnobs,
+) -> Vec<ReliabilityRow> {
+    let as_of_us = as_of.timestamp_micros();
+    let env: Vec<&Incident> = incidents
+        .iter()
+        .filter(|i| i.environment == knobs.environment && i.opened_us <= as_of_us)
+        .collect();
+    let mut services: BTreeSet<String> = env.iter().map(|i| i.service.clone()).collect();
+    services.insert("*".into());
+    let mut rows = Vec::new();
+    for service in &services {
+        let intervals: Vec<(i64, i64)> = env
+            .iter()
+            .filter(|i| {
+                (service == "*" || &i.service == service)
+                    && knobs.outage_severities.contains(&i.severity_level())
+            })
+            .map(|i| {
+                (
+                    i.opened_us,
+                    i.resolved_us.filter(|r| *r <= as_of_us).unwrap_or(as_of_us),
+                )
+            })
+            .collect();
+        let episodes = merge_episodes(intervals);
+        for p in periods {
+            let (s, e) = (p.start.timestamp_micros(), p.end.timestamp_micros());
+            let down_us: i64 = episodes
+                .iter()
+                .map(|ep| (ep.end_us.min(e) - ep.start_us.max(s)).max(0))
+                .sum();
+            let outages = episodes
+                .iter()
+                .filter(|ep| ep.start_us >= s && ep.start_us < e)
+                .count() as u64;
+            let length_min = p.minutes();
+            let downtime_min = down_us as f64 / 60e6;
+            rows.push(ReliabilityRow {
+                period: p.clone(),
+                service: service.clone(),
+                outages,
+                downtime_min,
+                mtbf_hours: (outages > 0)
+                    .then(|| (length_min - downtime_min) / outages as f64 / 60.0),
+                availability: if length_min > 0.0 {
+                    1.0 - downtime_min / length_min
+                } else {
+                    1.0
+                },
+            });
+        }
+    }
+    rows.sort_by(|a, b| {
+        (a.period.kind, a.period.start, &a.service).cmp(&(
+            b.period.kind,
+            b.period.start,
+            &b.service,
+        ))
+    });
+    rows
+}
+
+/// The rows as the `reliability` table.
+pub fn to_frame(rows: &[ReliabilityRow]) -> Result<DataFrame> {
+    let periods: Vec<&Period> = rows.iter().map(|r| &r.period).collect();
+    let mut cols = period_columns(&periods)?;
+    cols.extend([
+        Column::new(
+            "service".into(),
+            rows.iter().map(|r| r.service.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "outages".into(),
+            rows.iter().map(|r| r.outages).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "downtime_min".into(),
+            rows.iter().map(|r| r.downtime_min).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "mtbf_hours".into(),
+            rows.iter().map(|r| r.mtbf_hours).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "availability".into(),
+            rows.iter().map(|r| r.availability).collect::<Vec<_>>(),
+        ),
+    ]);
+    DataFrame::new_infer_height(cols).ctx(|| "building reliability".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_instant;
+    use crate::metrics::periods::{PeriodKind, WeekStart, periods};
+    use proptest::prelude::*;
+
+    fn us(s: &str) -> i64 {
+        parse_instant(s).unwrap().timestamp_micros()
+    }
+
+    fn inc(service: &str, sev: &str, opened: &str, resolved: Option<&str>) -> Incident {
+        Incident {
+            id: format!("{service}-{opened}"),
+            service: service.into(),
+            severity: sev.into(),
+            environment: "production".into(),
+            opened_us: us(opened),
+            detected_us: None,
+            acknowledged_us: None,
+            resolved_us: resolved.map(us),
+        }
+    }
+
+    #[test]
+    fn overlapping_and_touching_incidents_merge_into_one_episode() {
+        let eps = merge_episodes(vec![(10, 20), (20, 30), (25, 27), (40, 50)]);
+        assert_eq!(
+            eps,
+            vec![
+                Episode {
+                    start_us: 10,
+                    end_us: 30
+                },
+                Episode {
+                    start_us: 40,
+                    end_us: 50
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn an_episode_across_a_month_edge_splits_its_downtime_and_counts_where_it_starts() {
+        let from = parse_instant("2026-09-01T00:00:00Z").unwrap();
+        let to = parse_instant("2026-11-01T00:00:00Z").unwrap();
+        let ps = periods(from, to, to, chrono_tz::Tz::UTC, WeekStart::Monday, false);
+        let incidents = vec![
+            // 23:00 Sep 30 → 01:00 Oct 1: 60 min in each month
+            inc(
+                "login",
+                "SEV1",
+                "2026-09-30T23:00:00Z",
+                Some("2026-10-01T01:00:00Z"),
+            ),
+            // touches the first: same episode
+            inc(
+                "login",
+                "SEV2",
+                "2026-10-01T01:00:00Z",
+                Some("2026-10-01T01:30:00Z"),
+            ),
+            // SEV3 is not an outage
+            inc(
+                "login",
+                "SEV3",
+                "2026-10-10T00:00:00Z",
+                Some("2026-10-10T05:00:00Z"),
+            ),
+            // another service, open at as_of (the end of the window): 2 hours
+            inc("store", "SEV2", "2026-10-31T22:00:00Z", None),
+        ];
+        let rows = reliability(&incidents, &ps, to, &ReliabilityKnobs::default());
+        let get = |label: &str, svc: &str| {
+            rows.iter()
+                .find(|r| r.period.label == label && r.service == svc)
+                .unwrap()
+                .clone()
+        };
+        let sep = get("2026-09", "login");
+        assert_eq!((sep.outages, sep.downtime_min), (1, 60.0));
+        assert_eq!(sep.mtbf_hours, Some((30.0 * 24.0 * 60.0 - 60.0) / 60.0));
+        let oct = get("2026-10", "login");
+        assert_eq!(
+            (oct.outages, oct.downtime_min, oct.mtbf_hours),
+            (0, 90.0, None)
+        );
+        assert!((oct.availability - (1.0 - 90.0 / (31.0 * 24.0 * 60.0))).abs() < 1e-12);
+        let all = get("2026-10", "*");
+        assert_eq!((all.outages, all.downtime_min), (1, 210.0));
+        let window = get("window", "*");
+        assert_eq!((window.outages, window.downtime_min), (2, 270.0));
+        assert_eq!(window.period.kind, PeriodKind::Window);
+    }
+
+    proptest! {
+        #[test]
+        fn mtbf_times_outages_plus_downtime_is_the_period_length(
+            raw in proptest::collection::vec((0i64..10_000, 0i64..600, 1u8..=3), 1..30)
+        ) {
+            let from = parse_instant("2026-10-01T00:00:00Z").unwrap();
+            let to = from + chrono::Duration::minutes(10_000);
+            let ps = periods(from, to, to, chrono_tz::Tz::UTC, WeekStart::Monday, false);
+            let incidents: Vec<Incident> = raw.iter().enumerate().map(|(n, (start, len, sev))| {
+                let s = from.timestamp_micros() + start * 60_000_000;
+                Incident {
+                    id: n.to_string(),
+                    service: if n % 2 == 0 { "a".into() } else { "b".into() },
+                    severity: format!("SEV{sev}"),
+                    environment: "production".into(),
+                    opened_us: s,
+                    detected_us: None,
+                    acknowledged_us: None,
+                    resolved_us: Some(s + len * 60_000_000),
+                }
+            }).collect();
+            let rows = reliability(&incidents, &ps, to, &ReliabilityKnobs::default());
+            let mut shuffled = incidents.clone();
+            shuffled.reverse();
+            prop_assert_eq!(&reliability(&shuffled, &ps, to, &ReliabilityKnobs::default()), &rows);
+            for r in rows.iter().filter(|r| r.period.kind == PeriodKind::Window) {
+                prop_assert!(r.downtime_min >= 0.0 && r.availability >= 0.0 && r.availability <= 1.0);
+                if let Some(m) = r.mtbf_hours {
+                    let total = m * 60.0 * r.outages as f64 + r.downtime_min;
+                    prop_assert!((total - r.period.minutes()).abs() < 1e-6);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Metric sections of the report, built from the rows of the output tables (so every figure
+//! shown is a row of a table in `OUT/tables/`). Formatting only: no figure is computed here.
+
+use super::html::fmt_int;
+use super::view::{Section, Table};
+use crate::metrics::incidents::IncidentRow;
+use crate::metrics::periods::PeriodKind;
+use crate::metrics::reliability::ReliabilityRow;
+
+/// A table whose `numeric` flags always match its columns.
+fn table(caption: &str, columns: &[(&str, bool)], rows: Vec<Vec<String>>) -> Table {
+    Table {
+        caption: caption.to_string(),
+        columns: columns.iter().map(|(c, _)| c.to_string()).collect(),
+        numeric: columns.iter().map(|(_, n)| *n).collect(),
+        rows,
+    }
+}
+
+/// Minutes as text: `—` when there is no value (never a zero for missing data).
+fn min(v: Option<f64>) -> String {
+    v.map(|m| format!("{m:.1}")).unwrap_or_else(|| "—".into())
+}
+
+fn hours(v: Option<f64>) -> String {
+    v.map(|h| format!("{h:.1}")).unwrap_or_else(|| "—".into())
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.3} %", v * 100.0)
+}
+
+/// The section shown when the incidents dataset has no export.
+pub fn reliability_missing() -> Section {
+    Section {
+        id: "reliability".into(),
+        title: "Reliability".into(),
+        paragraphs: vec!["No export of incidents has been loaded, so MTTR, MTBF and availability are not computed.".into()],
+        tables: vec![],
+    }
+}
+
+/// The reliability section: per service over the window, then month by month for all services.
+pub fn reliability_section(
+    incidents: &[IncidentRow],
+    reliability: &[ReliabilityRow],
+    median: &str,
+    outage_severities: &str,
+) -> Section {
+    let window_inc = |svc: &str| {
+        incidents
+            .iter()
+            .find(|r| r.period.kind == PeriodKind::Window && r.service == svc && r.severity == "*")
+    };
+    let mut per_service = Vec::new();
+    for r in reliability
+        .iter()
+        .filter(|r| r.period.kind == PeriodKind::Window)
+    {
+        let inc = window_inc(&r.service);
+        per_service.push(vec![
+            if r.service == "*" {
+                "all services".to_string()
+            } else {
+                r.service.clone()
+            },
+            inc.map(|i| fmt_int(i.incidents))
+                .unwrap_or_else(|| "0".into()),
+            inc.map(|i| fmt_int(i.open)).unwrap_or_else(|| "0".into()),
+            min(inc.and_then(|i| i.mttr_median_min)),
+            min(inc.and_then(|i| i.mttr_p90_min)),
+            min(inc.and_then(|i| i.mtta_median_min)),
+            fmt_int(r.outages),
+            format!("{:.1}", r.downtime_min),
+            hours(r.mtbf_hours),
+            pct(r.availability),
+        ]);
+    }
+    // "all services" first
+    per_service.sort_by_key(|row| row[0] != "all services");
+    let monthly: Vec<Vec<String>> = reliability
+        .iter()
+        .filter(|r| r.period.kind == PeriodKind::Month && r.service == "*")
+        .map(|r| {
+            let inc = incidents.iter().find(|i| {
+                i.period.kind == PeriodKind::Month
+                    && i.period.label == r.period.label
+                    && i.service == "*"
+                    && i.severity == "*"
+            });
+            vec![
+                r.period.label.clone(),
+                inc.map(|i| fmt_int(i.incidents))
+                    .unwrap_or_else(|| "0".into()),
+                min(inc.and_then(|i| i.mttr_median_min)),
+                min(inc.and_then(|i| i.mttr_p90_min)),
+                fmt_int(r.outages),
+                hours(r.mtbf_hours),
+                pct(r.availability),
+            ]
+        })
+        .collect();
+    let total = window_inc("*");
+    let summary = match total {
+        Some(t) if t.incidents > 0 => format!(
+            "{} incident(s) opened in the window, {} still open; median time to resolve {} minutes over {} resolved.",
+            fmt_int(t.incidents),
+            fmt_int(t.open),
+            min(t.mttr_median_min),
+            fmt_int(t.mttr_n)
+        ),
+        _ => "No incident opened in the window.".into(),
+    };
+    Section {
+        id: "reliability".into(),
+        title: "Reliability".into(),
+        paragraphs: vec![
+            summary,
+            format!(
+                "MTTR is resolved_at − opened_at per incident resolved by as_of, counted in the period the incident opened ({median} median; p90 interpolated). Open incidents are counted, never averaged in. Outages are {outage_severities} incidents; overlapping or touching outages of a service merge into one episode. MTBF = (period − downtime) / outages, empty when there was no outage; availability = 1 − downtime / period. Tables: incident_metrics, reliability."
+            ),
+        ],
+        tables: vec![
+            table(
+                "Reliability by service over the window",
+                &[
+                    ("Service", false),
+                    ("Incidents", true),
+                    ("Open", true),
+                    ("MTTR median (min)", true),
+                    ("MTTR p90 (min)", true),
+                    ("MTTA median (min)", true),
+                    ("Outages", true),
+                    ("Downtime (min)", true),
+                    ("MTBF (h)", true),
+                    ("Availability", true),
+                ],
+                per_service,
+            ),
+            table(
+                "Reliability by month, all services",
+                &[
+                    ("Month", false),
+                    ("Incidents", true),
+                    ("MTTR median (min)", true),
+                    ("MTTR p90 (min)", true),
+                    ("Outages", true),
+                    ("MTBF (h)", true),
+                    ("Availability", true),
+                ],
+                monthly,
+            ),
+        ],
+    }
+}
