@@ -11,6 +11,7 @@
 pub mod lock;
 pub mod manifest;
 pub mod merge;
+pub mod sql;
 pub mod txn;
 
 use std::collections::BTreeSet;
