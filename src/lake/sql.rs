@@ -28,7 +28,7 @@ mod tests {
         let out = run(
             "test.sql",
             "SELECT region, SUM(ccu) AS total FROM ccu GROUP BY region ORDER BY region",
-            &[("ccu", df.lazy())],
+            &[("ccu", df.clone().lazy())],
         )
         .unwrap()
         .collect()
