@@ -33,9 +33,33 @@ pub struct Incident {
     pub detected_us: Option<i64>,
     pub acknowledged_us: Option<i64>,
     pub resolved_us: Option<i64>,
+    /// Game region affected; `None` = all regions.
+    pub region: Option<String>,
+    pub mitigated_us: Option<i64>,
+    /// `deploy_id` the export names as the cause.
+    pub caused_by_deploy: Option<String>,
+    pub players_affected: Option<i64>,
 }
 
 impl Incident {
+    /// An incident with only the required fields set (the others empty).
+    pub fn new(id: &str, service: &str, severity: &str, opened_us: i64) -> Incident {
+        Incident {
+            id: id.into(),
+            service: service.into(),
+            severity: severity.into(),
+            environment: "production".into(),
+            opened_us,
+            detected_us: None,
+            acknowledged_us: None,
+            resolved_us: None,
+            region: None,
+            mitigated_us: None,
+            caused_by_deploy: None,
+            players_affected: None,
+        }
+    }
+
     /// The severity as a number, 1 (worst) to 5.
     pub fn severity_level(&self) -> u8 {
         self.severity.trim_start_matches("SEV").parse().unwrap_or(5)
@@ -72,6 +96,12 @@ pub fn from_frame(df: &DataFrame) -> Result<Vec<Incident>> {
         us("acknowledged_at")?,
         us("resolved_at")?,
     );
+    let (region, mitigated, cause_deploy) = (
+        text("region")?,
+        us("mitigated_at")?,
+        text("caused_by_deploy")?,
+    );
+    let players = us("players_affected")?;
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         let Some(opened_us) = opened.get(i) else {
@@ -86,6 +116,10 @@ pub fn from_frame(df: &DataFrame) -> Result<Vec<Incident>> {
             detected_us: detected.get(i),
             acknowledged_us: acked.get(i),
             resolved_us: resolved.get(i),
+            region: region.get(i).map(str::to_string),
+            mitigated_us: mitigated.get(i),
+            caused_by_deploy: cause_deploy.get(i).map(str::to_string),
+            players_affected: players.get(i),
         });
     }
     Ok(out)

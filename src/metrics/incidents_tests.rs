@@ -11,14 +11,8 @@ fn us(s: &str) -> i64 {
 
 fn inc(id: &str, service: &str, sev: &str, opened: &str, resolved: Option<&str>) -> Incident {
     Incident {
-        id: id.into(),
-        service: service.into(),
-        severity: sev.into(),
-        environment: "production".into(),
-        opened_us: us(opened),
-        detected_us: None,
-        acknowledged_us: None,
         resolved_us: resolved.map(us),
+        ..Incident::new(id, service, sev, us(opened))
     }
 }
 
@@ -165,14 +159,8 @@ proptest! {
         let ps = window("2026-10-01T00:00:00Z", "2026-10-29T00:00:00Z");
         let base = us("2026-10-01T00:00:00Z");
         let incidents: Vec<Incident> = raw.iter().enumerate().map(|(n, (start, len, sev, open))| Incident {
-            id: n.to_string(),
-            service: ["a", "b", "c"][n % 3].into(),
-            severity: format!("SEV{sev}"),
-            environment: "production".into(),
-            opened_us: base + start * 60_000_000,
-            detected_us: None,
-            acknowledged_us: None,
             resolved_us: (!open).then_some(base + (start + len) * 60_000_000),
+            ..Incident::new(&n.to_string(), ["a", "b", "c"][n % 3], &format!("SEV{sev}"), base + start * 60_000_000)
         }).collect();
         let rows = incident_metrics(&incidents, &ps, as_of, &IncidentKnobs::default());
         let mut rev = incidents.clone();

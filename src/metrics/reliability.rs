@@ -179,14 +179,8 @@ mod tests {
 
     fn inc(service: &str, sev: &str, opened: &str, resolved: Option<&str>) -> Incident {
         Incident {
-            id: format!("{service}-{opened}"),
-            service: service.into(),
-            severity: sev.into(),
-            environment: "production".into(),
-            opened_us: us(opened),
-            detected_us: None,
-            acknowledged_us: None,
             resolved_us: resolved.map(us),
+            ..Incident::new(&format!("{service}-{opened}"), service, sev, us(opened))
         }
     }
 
@@ -272,14 +266,8 @@ mod tests {
             let incidents: Vec<Incident> = raw.iter().enumerate().map(|(n, (start, len, sev))| {
                 let s = from.timestamp_micros() + start * 60_000_000;
                 Incident {
-                    id: n.to_string(),
-                    service: if n % 2 == 0 { "a".into() } else { "b".into() },
-                    severity: format!("SEV{sev}"),
-                    environment: "production".into(),
-                    opened_us: s,
-                    detected_us: None,
-                    acknowledged_us: None,
                     resolved_us: Some(s + len * 60_000_000),
+                    ..Incident::new(&n.to_string(), if n % 2 == 0 { "a" } else { "b" }, &format!("SEV{sev}"), s)
                 }
             }).collect();
             let rows = reliability(&incidents, &ps, to, &ReliabilityKnobs::default());
