@@ -38,6 +38,9 @@ pub struct GlobalArgs {
     /// The instant the figures are computed at (RFC 3339; default: now, UTC).
     #[arg(long = "as-of", global = true, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
+    /// A named set of metric knobs: `default` or `devlake` (DevLake's DORA conventions).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Print only warnings and errors on stderr, and no progress bars.
     #[arg(long, short, global = true)]
     pub quiet: bool,

@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
+use crate::knobs::Knobs;
 use crate::schema::Dataset;
 
 /// How many rejected rows a dataset may have in one run before the run exits 1.
@@ -87,14 +88,10 @@ pub struct Settings {
     /// Length of the interval one `slo` row covers, in minutes.
     pub slo_interval_min: u32,
     pub datasets: BTreeMap<Dataset, DatasetSettings>,
-    /// How medians are taken (`metrics.median`).
-    pub median: crate::metrics::stats::MedianKind,
-    /// First day of the report's weeks (`metrics.week_start`).
-    pub week_start: crate::metrics::periods::WeekStart,
-    /// Severity levels that count as outages (`metrics.outage_severities`).
-    pub outage_severities: Vec<u8>,
-    /// The environment incidents and deployments are counted in (`metrics.environment`).
-    pub environment: String,
+    /// The metric profile chosen (`profile`, `--profile`): the knobs' starting values.
+    pub profile: String,
+    /// The metric knobs (`[metrics]`).
+    pub knobs: Knobs,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
     pub origins: BTreeMap<String, String>,
 }
@@ -118,17 +115,15 @@ impl Default for Settings {
             max_rejected: None,
             slo_interval_min: 1,
             datasets: BTreeMap::new(),
-            median: Default::default(),
-            week_start: Default::default(),
-            outage_severities: vec![1, 2],
-            environment: "production".to_string(),
+            profile: "default".to_string(),
+            knobs: Knobs::default(),
             origins,
         }
     }
 }
 
 /// The top-level keys, in the order `opsbench config` prints them.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 11] = [
     "lake_dir",
     "out_dir",
     "input_tz",
@@ -139,14 +134,11 @@ pub const KEYS: [&str; 14] = [
     "as_of",
     "max_rejected",
     "slo_interval",
-    "metrics.median",
-    "metrics.week_start",
-    "metrics.outage_severities",
-    "metrics.environment",
+    "profile",
 ];
 
 /// Environment variables read, by key.
-const ENV: [(&str, &str); 14] = [
+const ENV: [(&str, &str); 10] = [
     ("lake_dir", "OPSBENCH_LAKE_DIR"),
     ("out_dir", "OPSBENCH_OUT_DIR"),
     ("input_tz", "OPSBENCH_INPUT_TZ"),
@@ -157,10 +149,6 @@ const ENV: [(&str, &str); 14] = [
     ("as_of", "OPSBENCH_AS_OF"),
     ("max_rejected", "OPSBENCH_MAX_REJECTED"),
     ("slo_interval", "OPSBENCH_SLO_INTERVAL"),
-    ("metrics.median", "OPSBENCH_MEDIAN"),
-    ("metrics.week_start", "OPSBENCH_WEEK_START"),
-    ("metrics.outage_severities", "OPSBENCH_OUTAGE_SEVERITIES"),
-    ("metrics.environment", "OPSBENCH_ENVIRONMENT"),
 ];
 
 impl Settings {
@@ -173,8 +161,14 @@ impl Settings {
         max_rejected_flag: Option<&str>,
     ) -> Result<Settings> {
         let mut s = Settings::default();
+        s.choose_profile(file, env, flags)?;
         if let Some((path, text)) = file {
             s.apply_file(path, text)?;
+        }
+        for (key, var) in crate::knobs::KEYS {
+            if let Some(v) = env.get(var) {
+                s.set(&format!("metrics.{key}"), v, &format!("env {var}"))?;
+            }
         }
         for (key, var) in ENV {
             if let Some(v) = env.get(var) {
@@ -216,6 +210,56 @@ impl Settings {
             ));
         }
         Ok(s)
+    }
+
+    /// Pick the profile (flag > `OPSBENCH_PROFILE` > the file's `profile`) and start the
+    /// knobs from it, before any other key is applied.
+    fn choose_profile(
+        &mut self,
+        file: Option<(&Path, &str)>,
+        env: &BTreeMap<String, String>,
+        flags: &GlobalArgs,
+    ) -> Result<()> {
+        let from_file = file.and_then(|(path, text)| {
+            let table: toml::Table = text.parse().ok()?;
+            table
+                .get("profile")
+                .and_then(|v| v.as_str())
+                .map(|p| (p.to_string(), path.display().to_string()))
+        });
+        let chosen = flags
+            .profile
+            .clone()
+            .map(|p| (p, "flag --profile".to_string()))
+            .or_else(|| {
+                env.get("OPSBENCH_PROFILE")
+                    .map(|p| (p.clone(), "env OPSBENCH_PROFILE".to_string()))
+            })
+            .or(from_file);
+        if let Some((name, origin)) = chosen {
+            self.knobs = Knobs::profile(&name).ok_or_else(|| {
+                Error::config(
+                    &origin,
+                    "profile",
+                    format!(
+                        "unknown profile `{name}`; expected one of {}",
+                        crate::knobs::PROFILES.map(|p| format!("`{p}`")).join(", ")
+                    ),
+                )
+            })?;
+            if self.knobs.devlake {
+                self.report_tz = Tz::UTC;
+                self.origins
+                    .insert("report_tz".into(), format!("profile devlake ({origin})"));
+            }
+            self.profile = name.trim().to_ascii_lowercase();
+            self.origins.insert("profile".into(), origin.clone());
+            for (k, _) in self.knobs.describe() {
+                self.origins
+                    .insert(k, format!("profile {} ({origin})", self.profile));
+            }
+        }
+        Ok(())
     }
 
     /// Set one top-level key from text, recording its origin.
@@ -262,27 +306,13 @@ impl Settings {
                 self.slo_interval_min = parse_minutes(value)
                     .ok_or_else(|| bad("a duration in whole minutes such as `1m`, `5m` or `1h`"))?
             }
-            "metrics.median" => {
-                self.median = crate::metrics::stats::MedianKind::parse(value)
-                    .ok_or_else(|| bad("`interpolated` or `lower`"))?
+            "profile" => {
+                // applied first, by choose_profile
+                return Ok(());
             }
-            "metrics.week_start" => {
-                self.week_start = match value.trim().to_ascii_lowercase().as_str() {
-                    "monday" => crate::metrics::periods::WeekStart::Monday,
-                    "sunday" => crate::metrics::periods::WeekStart::Sunday,
-                    _ => return Err(bad("`monday` or `sunday`")),
-                }
-            }
-            "metrics.outage_severities" => {
-                self.outage_severities =
-                    parse_severities(value).ok_or_else(|| bad("severities such as `SEV1, SEV2`"))?
-            }
-            "metrics.environment" => {
-                let v = value.trim();
-                if v.is_empty() {
-                    return Err(bad("an environment name such as `production`"));
-                }
-                self.environment = v.to_string();
+            k if k.starts_with("metrics.") => {
+                let knob = &k["metrics.".len()..];
+                self.knobs.set(knob, value).map_err(bad)?
             }
             _ => return Err(Error::config(origin, key, "unknown key")),
         }
@@ -307,7 +337,8 @@ impl Settings {
                     let v = as_str(&origin, key, value)?;
                     self.set(key, &base.join(v).display().to_string(), &origin)?;
                 }
-                "input_tz" | "report_tz" | "max_rejected" | "slo_interval" | "as_of" => {
+                "input_tz" | "report_tz" | "max_rejected" | "slo_interval" | "as_of"
+                | "profile" => {
                     let v = scalar_text(&origin, key, value)?;
                     self.set(key, &v, &origin)?;
                 }
@@ -330,11 +361,15 @@ impl Settings {
                     let t = as_table(&origin, key, value)?;
                     for (k, v) in t {
                         let full = format!("metrics.{k}");
-                        if !KEYS.contains(&full.as_str()) {
+                        if !crate::knobs::KEYS.iter().any(|(key, _)| key == k) {
+                            let known: Vec<String> = crate::knobs::KEYS
+                                .iter()
+                                .map(|(key, _)| format!("`{key}`"))
+                                .collect();
                             return Err(Error::config(
                                 &origin,
                                 full,
-                                "unknown key; expected `median`, `week_start`, `outage_severities` or `environment`",
+                                format!("unknown key; expected one of {}", known.join(", ")),
                             ));
                         }
                         let text = match v {
@@ -425,7 +460,9 @@ impl Settings {
                 "slo_interval".to_string(),
                 format!("{}m", self.slo_interval_min),
             ),
+            ("profile".to_string(), self.profile.clone()),
         ];
+        out.extend(self.knobs.describe());
         for (d, ds) in &self.datasets {
             out.push((format!("datasets.{d}.inputs"), ds.inputs.join(", ")));
             for (from, to) in &ds.columns {
@@ -573,18 +610,6 @@ fn scalar_text(origin: &str, key: &str, v: &toml::Value) -> Result<String> {
             format!("expected a single value, found `{v}`"),
         )),
     }
-}
-
-/// A list of severities (`SEV1, SEV2`, `1,2`, `critical, high`) as levels, sorted.
-pub fn parse_severities(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let sev = crate::ingest::parse::normalize_severity(part).ok()?;
-        out.push(sev.trim_start_matches("SEV").parse().ok()?);
-    }
-    out.sort_unstable();
-    out.dedup();
-    (!out.is_empty()).then_some(out)
 }
 
 /// An IANA zone name (`UTC` and `Z` included).
@@ -782,6 +807,51 @@ mod tests {
             ..Default::default()
         };
         assert!(Settings::resolve(None, &env(&[]), &flags, None).is_err());
+    }
+
+    #[test]
+    fn a_profile_sets_the_knobs_and_explicit_keys_override_it() {
+        let file = "profile = \"devlake\"\n[metrics]\nmedian = \"interpolated\"\n";
+        let s = Settings::resolve(
+            Some((Path::new("o.toml"), file)),
+            &env(&[("OPSBENCH_MAX_LINK_LAG", "2h")]),
+            &GlobalArgs::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.profile, "devlake");
+        assert_eq!(
+            s.knobs.median,
+            crate::metrics::stats::MedianKind::Interpolated
+        );
+        assert_eq!(s.origin("metrics.median"), "o.toml");
+        assert!(!s.knobs.cfr_counts_failed_status);
+        assert_eq!(
+            s.origin("metrics.cfr_counts_failed_status"),
+            "profile devlake (o.toml)"
+        );
+        assert_eq!(s.knobs.max_link_lag_min, Some(120));
+        let flags = GlobalArgs {
+            profile: Some("default".into()),
+            ..Default::default()
+        };
+        let s =
+            Settings::resolve(Some((Path::new("o.toml"), file)), &env(&[]), &flags, None).unwrap();
+        assert!(
+            s.knobs.cfr_counts_failed_status,
+            "the flag's profile wins over the file's"
+        );
+        let err = Settings::resolve(
+            Some((Path::new("o.toml"), "[metrics]\nmedian = \"mean\"\n")),
+            &env(&[]),
+            &GlobalArgs::default(),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "o.toml: key `metrics.median`: expected `interpolated` or `lower`, found `mean`"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod knobs;
 pub mod lake;
 pub mod metrics;
 pub mod report;

@@ -50,11 +50,18 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
             .collect()
             .ctx(|| "reading incidents from the lake".into())?;
         let incidents = crate::metrics::incidents::from_frame(&frame)?;
-        let periods =
-            crate::metrics::periods::periods(from, to, as_of, s.report_tz, s.week_start, false);
+        let periods = crate::metrics::periods::periods(
+            from,
+            to,
+            as_of,
+            s.report_tz,
+            s.knobs.week_start,
+            false,
+        );
         let knobs = crate::metrics::incidents::IncidentKnobs {
-            median: s.median,
-            environment: s.environment.clone(),
+            median: s.knobs.median,
+            environment: s.knobs.environment.clone(),
+            period_by: s.knobs.incident_period_by,
         };
         let im = crate::metrics::incidents::incident_metrics(&incidents, &periods, as_of, &knobs);
         write_table(
@@ -64,8 +71,8 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
             &mut written,
         )?;
         let rknobs = crate::metrics::reliability::ReliabilityKnobs {
-            outage_severities: s.outage_severities.clone(),
-            environment: s.environment.clone(),
+            outage_severities: s.knobs.outage_severities.clone(),
+            environment: s.knobs.environment.clone(),
         };
         let rel = crate::metrics::reliability::reliability(&incidents, &periods, as_of, &rknobs);
         write_table(
@@ -75,6 +82,7 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
             &mut written,
         )?;
         let sevs: Vec<String> = s
+            .knobs
             .outage_severities
             .iter()
             .map(|l| format!("SEV{l}"))
@@ -82,7 +90,7 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
         sections.push(crate::report::sections::reliability_section(
             &im,
             &rel,
-            s.median.name(),
+            s.knobs.median.name(),
             &sevs.join("/"),
         ));
     }

@@ -131,6 +131,8 @@ pub struct IncidentKnobs {
     pub median: MedianKind,
     /// Only incidents of this environment count.
     pub environment: String,
+    /// Which period an incident counts in.
+    pub period_by: crate::knobs::PeriodBy,
 }
 
 impl Default for IncidentKnobs {
@@ -138,6 +140,7 @@ impl Default for IncidentKnobs {
         IncidentKnobs {
             median: MedianKind::Interpolated,
             environment: "production".into(),
+            period_by: crate::knobs::PeriodBy::Opened,
         }
     }
 }
@@ -184,7 +187,16 @@ pub fn incident_metrics(
         let in_period: Vec<&Incident> = counted
             .iter()
             .copied()
-            .filter(|i| i.opened_us >= s && i.opened_us < e)
+            .filter(|i| match knobs.period_by {
+                crate::knobs::PeriodBy::Opened => i.opened_us >= s && i.opened_us < e,
+                // resolved ones where they resolved; open ones in the period ending at as_of
+                crate::knobs::PeriodBy::Resolved => {
+                    match i.resolved_us.filter(|r| *r <= as_of_us) {
+                        Some(r) => r >= s && r < e,
+                        None => as_of_us > s && as_of_us <= e,
+                    }
+                }
+            })
             .collect();
         let mut groups: BTreeSet<(String, String)> = BTreeSet::new();
         groups.insert(("*".into(), "*".into()));

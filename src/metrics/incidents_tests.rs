@@ -143,6 +143,17 @@ fn an_incident_counts_in_the_period_it_opened_even_if_resolved_after_it() {
         .unwrap();
     assert_eq!((sep.incidents, sep.mttr_median_min), (1, Some(120.0)));
     assert_eq!((oct.incidents, oct.mttr_median_min), (0, None));
+    // by resolution, the same incident counts in October
+    let by_resolved = IncidentKnobs {
+        period_by: crate::knobs::PeriodBy::Resolved,
+        ..Default::default()
+    };
+    let rows = incident_metrics(&incidents, &ps, as_of, &by_resolved);
+    let oct = rows
+        .iter()
+        .find(|r| r.period.label == "2026-10" && r.service == "*" && r.severity == "*")
+        .unwrap();
+    assert_eq!((oct.incidents, oct.mttr_median_min), (1, Some(120.0)));
     // other environments do not count
     let mut staging = incidents[0].clone();
     staging.environment = "staging".into();
