@@ -604,6 +604,7 @@ fn scalar_text(origin: &str, key: &str, v: &toml::Value) -> Result<String> {
         toml::Value::Integer(i) => Ok(i.to_string()),
         toml::Value::Float(f) => Ok(f.to_string()),
         toml::Value::Datetime(d) => Ok(d.to_string()),
+        toml::Value::Boolean(b) => Ok(b.to_string()),
         _ => Err(Error::config(
             origin,
             key,

@@ -269,3 +269,14 @@ fn max_rejected_beyond_the_limit_exits_1() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn the_example_config_is_valid() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("opsbench.example.toml");
+    opsbench()
+        .arg("--config")
+        .arg(&example)
+        .args(["config", "--check"])
+        .assert()
+        .success();
+}
