@@ -55,6 +55,9 @@ pub enum Error {
     /// The report template could not be rendered.
     #[error("rendering the report: {0}")]
     Template(#[from] askama::Error),
+    /// A chart could not be drawn.
+    #[error("drawing a chart: {0}")]
+    Chart(String),
     /// JSON (de)serialisation of our own files.
     #[error("{context}: {source}")]
     Json {

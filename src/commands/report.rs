@@ -92,7 +92,7 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
             &rel,
             s.knobs.median.name(),
             &sevs.join("/"),
-        ));
+        )?);
     }
 
     let mut view = build_view(ctx, &manifest, from, to);

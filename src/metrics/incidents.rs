@@ -238,7 +238,7 @@ fn row(
         .collect();
     let open: Vec<&&Incident> = members
         .iter()
-        .filter(|i| !i.resolved_us.is_some_and(|r| r <= as_of_us))
+        .filter(|i| i.resolved_us.is_none_or(|r| r > as_of_us))
         .collect();
     let ack: Vec<f64> = members
         .iter()

@@ -1,8 +1,10 @@
 //! Metric sections of the report, built from the rows of the output tables (so every figure
 //! shown is a row of a table in `OUT/tables/`). Formatting only: no figure is computed here.
 
+use super::charts::{Line, line_chart};
 use super::html::fmt_int;
-use super::view::{Section, Table};
+use super::view::{Chart, Section, Table};
+use crate::error::Result;
 use crate::metrics::incidents::IncidentRow;
 use crate::metrics::periods::PeriodKind;
 use crate::metrics::reliability::ReliabilityRow;
@@ -36,7 +38,7 @@ pub fn reliability_missing() -> Section {
         id: "reliability".into(),
         title: "Reliability".into(),
         paragraphs: vec!["No export of incidents has been loaded, so MTTR, MTBF and availability are not computed.".into()],
-        tables: vec![],
+        ..Section::default()
     }
 }
 
@@ -46,7 +48,7 @@ pub fn reliability_section(
     reliability: &[ReliabilityRow],
     median: &str,
     outage_severities: &str,
-) -> Section {
+) -> Result<Section> {
     let window_inc = |svc: &str| {
         incidents
             .iter()
@@ -111,9 +113,43 @@ pub fn reliability_section(
         ),
         _ => "No incident opened in the window.".into(),
     };
-    Section {
+    let months: Vec<&IncidentRow> = incidents
+        .iter()
+        .filter(|i| i.period.kind == PeriodKind::Month && i.service == "*" && i.severity == "*")
+        .collect();
+    let labels: Vec<String> = months.iter().map(|m| m.period.label.clone()).collect();
+    let med: Vec<Option<f64>> = months.iter().map(|m| m.mttr_median_min).collect();
+    let p90: Vec<Option<f64>> = months.iter().map(|m| m.mttr_p90_min).collect();
+    let chart_summary = match (med.iter().rev().flatten().next(), labels.last()) {
+        (Some(last), Some(label)) => format!(
+            "Monthly time to resolve, all services: the median in {label} was {last:.1} minutes; months with no resolved incident are left as gaps, not zeros."
+        ),
+        _ => "No incident was resolved in any month of the window.".to_string(),
+    };
+    let chart = line_chart(
+        "mttr-monthly",
+        "Time to resolve by month, all services",
+        &chart_summary,
+        &labels,
+        "minutes",
+        &[
+            Line {
+                name: format!("median ({median})"),
+                values: med,
+            },
+            Line {
+                name: "p90".into(),
+                values: p90,
+            },
+        ],
+    )?;
+    Ok(Section {
         id: "reliability".into(),
         title: "Reliability".into(),
+        charts: vec![Chart {
+            svg: chart,
+            summary: chart_summary,
+        }],
         paragraphs: vec![
             summary,
             format!(
@@ -151,5 +187,5 @@ pub fn reliability_section(
                 monthly,
             ),
         ],
-    }
+    })
 }

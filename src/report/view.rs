@@ -53,7 +53,16 @@ pub struct Section {
     pub id: String,
     pub title: String,
     pub paragraphs: Vec<String>,
+    pub charts: Vec<Chart>,
     pub tables: Vec<Table>,
+}
+
+/// A chart: inline SVG made by `report::charts` (our own markup, data escaped inside) and the
+/// plain-text summary shown beside it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Chart {
+    pub svg: String,
+    pub summary: String,
 }
 
 /// A table of text cells; `numeric[i]` right-aligns column `i`. The first column heads rows.
