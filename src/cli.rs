@@ -100,6 +100,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// The data-quality table and the HTML report, from what the lake holds.
     Report(ReportArgs),
+    /// The metric tables only (no report), from what the lake holds.
+    Metrics(ReportArgs),
     /// Write synthetic exports of every dataset (for tests and benchmarks).
     Generate(GenerateArgs),
     /// Print the input datasets' schemas.

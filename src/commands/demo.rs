@@ -89,7 +89,9 @@ pub fn demo(ctx: &Ctx, global: &GlobalArgs, args: &DemoArgs) -> Result<u8> {
     let lake = Lake::new(&demo_ctx.settings.lake_dir);
     let (summary, code) = ingest_and_report(&demo_ctx, &lake, "demo", &sets, false)?;
     print_run(&summary, args.format.resolved())?;
-    println!("open {}", summary.outputs.report.display());
+    if let Some(report) = &summary.outputs.report {
+        println!("open {}", report.display());
+    }
     // the demo's bad rows are deliberate: they show the quarantine, and do not fail the demo
     let _ = code;
     Ok(crate::error::exit::OK)

@@ -8,6 +8,7 @@ mod config_cmd;
 mod demo;
 mod generate;
 mod ingest;
+mod metrics;
 mod report;
 mod run;
 mod schema;
@@ -88,6 +89,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
         Command::Ingest(a) => ingest::ingest_cmd(&ctx, &a),
         Command::Validate(a) => ingest::validate_cmd(&ctx, &a),
         Command::Report(a) => report::report_cmd(&ctx, &a),
+        Command::Metrics(a) => metrics::metrics_cmd(&ctx, &a),
         Command::Generate(a) => generate::generate_cmd(&ctx, &cli.global, &a),
         Command::Schema(a) => schema::schema_cmd(&a),
         Command::Config(a) => config_cmd::config_cmd(&ctx, &a),

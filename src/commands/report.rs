@@ -10,11 +10,10 @@ use chrono::SecondsFormat;
 
 use crate::cli::{OutputFormat, ReportArgs};
 use crate::commands::{Ctx, fmt_count, print_json};
-use crate::error::{PolarsContext, Result, exit};
+use crate::error::{Result, exit};
 use crate::lake::Lake;
 use crate::metrics::quality;
 use crate::report::out_manifest::{self, OutManifest, WrittenFile};
-use crate::report::table_csv;
 use crate::report::view::{
     ActionItem, DatasetQuality, Example, Headline, InputFile, ReportView, RuleQuality,
 };
@@ -24,7 +23,8 @@ use crate::schema::Dataset;
 #[derive(Debug, serde::Serialize)]
 pub struct Written {
     pub files: Vec<WrittenFile>,
-    pub report: PathBuf,
+    /// The HTML report, when this stage wrote one.
+    pub report: Option<PathBuf>,
     pub manifest: PathBuf,
 }
 
@@ -33,67 +33,7 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
     let as_of = ctx.as_of();
     let (from, to) = ctx.settings.window(as_of);
     let manifest = lake.manifest()?;
-    let tables = out_dir.join("tables");
-    fs_err::create_dir_all(&tables)?;
-    let mut written = Vec::new();
-
-    let mut dq = quality::data_quality(&manifest)?;
-    write_table(out_dir, "data_quality", &mut dq, &mut written)?;
-
-    let mut sections = Vec::new();
-    if lake.files(Dataset::Incidents)?.is_empty() {
-        sections.push(crate::report::sections::reliability_missing());
-    } else {
-        let s = &ctx.settings;
-        let frame = lake
-            .scan(Dataset::Incidents)?
-            .collect()
-            .ctx(|| "reading incidents from the lake".into())?;
-        let incidents = crate::metrics::incidents::from_frame(&frame)?;
-        let periods = crate::metrics::periods::periods(
-            from,
-            to,
-            as_of,
-            s.report_tz,
-            s.knobs.week_start,
-            false,
-        );
-        let knobs = crate::metrics::incidents::IncidentKnobs {
-            median: s.knobs.median,
-            environment: s.knobs.environment.clone(),
-            period_by: s.knobs.incident_period_by,
-        };
-        let im = crate::metrics::incidents::incident_metrics(&incidents, &periods, as_of, &knobs);
-        write_table(
-            out_dir,
-            "incident_metrics",
-            &mut crate::metrics::incidents::to_frame(&im)?,
-            &mut written,
-        )?;
-        let rknobs = crate::metrics::reliability::ReliabilityKnobs {
-            outage_severities: s.knobs.outage_severities.clone(),
-            environment: s.knobs.environment.clone(),
-        };
-        let rel = crate::metrics::reliability::reliability(&incidents, &periods, as_of, &rknobs);
-        write_table(
-            out_dir,
-            "reliability",
-            &mut crate::metrics::reliability::to_frame(&rel)?,
-            &mut written,
-        )?;
-        let sevs: Vec<String> = s
-            .knobs
-            .outage_severities
-            .iter()
-            .map(|l| format!("SEV{l}"))
-            .collect();
-        sections.push(crate::report::sections::reliability_section(
-            &im,
-            &rel,
-            s.knobs.median.name(),
-            &sevs.join("/"),
-        )?);
-    }
+    let (mut written, sections) = crate::commands::metrics::write_metrics(ctx, lake, out_dir)?;
 
     let mut view = build_view(ctx, &manifest, from, to);
     view.sections = sections;
@@ -102,6 +42,18 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
     crate::lake::txn::write_atomic(&report, html.as_bytes())?;
     written.push(out_manifest::describe(out_dir, &report, None)?);
 
+    let manifest_path = write_out_manifest(ctx, out_dir, &written)?;
+    Ok(Written {
+        files: written,
+        report: Some(report),
+        manifest: manifest_path,
+    })
+}
+
+/// Write `OUT/manifest.json` (last): the files written, settings, window and `as_of`.
+pub fn write_out_manifest(ctx: &Ctx, out_dir: &Path, written: &[WrittenFile]) -> Result<PathBuf> {
+    let as_of = ctx.as_of();
+    let (from, to) = ctx.settings.window(as_of);
     let m = OutManifest {
         output_schema_version: out_manifest::OUTPUT_SCHEMA_VERSION,
         opsbench_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -110,39 +62,9 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
         window_from: from.to_rfc3339_opts(SecondsFormat::Secs, true),
         window_to: to.to_rfc3339_opts(SecondsFormat::Secs, true),
         settings: ctx.settings.describe(),
-        files: written.clone(),
+        files: written.to_vec(),
     };
-    let manifest_path = out_manifest::write(out_dir, &m)?;
-    Ok(Written {
-        files: written,
-        report,
-        manifest: manifest_path,
-    })
-}
-
-/// Write a table as CSV and Parquet under `OUT/tables/`, recording both.
-fn write_table(
-    out_dir: &Path,
-    name: &str,
-    df: &mut polars::prelude::DataFrame,
-    written: &mut Vec<WrittenFile>,
-) -> Result<()> {
-    let tables = out_dir.join("tables");
-    let csv = tables.join(format!("{name}.csv"));
-    table_csv::write_csv(df, &csv)?;
-    written.push(out_manifest::describe(
-        out_dir,
-        &csv,
-        Some(df.height() as u64),
-    )?);
-    let pq = tables.join(format!("{name}.parquet"));
-    table_csv::write_parquet(df, &pq)?;
-    written.push(out_manifest::describe(
-        out_dir,
-        &pq,
-        Some(df.height() as u64),
-    )?);
-    Ok(())
+    out_manifest::write(out_dir, &m)
 }
 
 fn build_view(

@@ -1,0 +1,136 @@
+//! `opsbench metrics`, and the metric stage `run`, `demo` and `report` share: every metric
+//! table under `OUT/tables/` (CSV and Parquet), and the report sections made from them.
+//!
+//! A table whose input dataset has no export in the lake is not written (never a table of
+//! zeros for missing data); its report section says so in plain words instead.
+
+use std::path::Path;
+
+use crate::cli::{OutputFormat, ReportArgs};
+use crate::commands::report::{Written, print_written, write_out_manifest};
+use crate::commands::{Ctx, print_json};
+use crate::error::{PolarsContext, Result, exit};
+use crate::lake::Lake;
+use crate::metrics::quality;
+use crate::report::out_manifest::{self, WrittenFile};
+use crate::report::table_csv;
+use crate::report::view::Section;
+use crate::schema::Dataset;
+
+/// Write a table as CSV and Parquet under `OUT/tables/`, recording both.
+pub fn write_table(
+    out_dir: &Path,
+    name: &str,
+    df: &mut polars::prelude::DataFrame,
+    written: &mut Vec<WrittenFile>,
+) -> Result<()> {
+    let tables = out_dir.join("tables");
+    fs_err::create_dir_all(&tables)?;
+    let csv = tables.join(format!("{name}.csv"));
+    table_csv::write_csv(df, &csv)?;
+    written.push(out_manifest::describe(
+        out_dir,
+        &csv,
+        Some(df.height() as u64),
+    )?);
+    let pq = tables.join(format!("{name}.parquet"));
+    table_csv::write_parquet(df, &pq)?;
+    written.push(out_manifest::describe(
+        out_dir,
+        &pq,
+        Some(df.height() as u64),
+    )?);
+    Ok(())
+}
+
+/// Compute and write every metric table; return the files and the report sections.
+pub fn write_metrics(
+    ctx: &Ctx,
+    lake: &Lake,
+    out_dir: &Path,
+) -> Result<(Vec<WrittenFile>, Vec<Section>)> {
+    let as_of = ctx.as_of();
+    let (from, to) = ctx.settings.window(as_of);
+    let manifest = lake.manifest()?;
+    let mut written = Vec::new();
+    let mut dq = quality::data_quality(&manifest)?;
+    write_table(out_dir, "data_quality", &mut dq, &mut written)?;
+
+    let mut sections = Vec::new();
+    if lake.files(Dataset::Incidents)?.is_empty() {
+        sections.push(crate::report::sections::reliability_missing());
+    } else {
+        let s = &ctx.settings;
+        let frame = lake
+            .scan(Dataset::Incidents)?
+            .collect()
+            .ctx(|| "reading incidents from the lake".into())?;
+        let incidents = crate::metrics::incidents::from_frame(&frame)?;
+        let periods = crate::metrics::periods::periods(
+            from,
+            to,
+            as_of,
+            s.report_tz,
+            s.knobs.week_start,
+            false,
+        );
+        let knobs = crate::metrics::incidents::IncidentKnobs {
+            median: s.knobs.median,
+            environment: s.knobs.environment.clone(),
+            period_by: s.knobs.incident_period_by,
+        };
+        let im = crate::metrics::incidents::incident_metrics(&incidents, &periods, as_of, &knobs);
+        write_table(
+            out_dir,
+            "incident_metrics",
+            &mut crate::metrics::incidents::to_frame(&im)?,
+            &mut written,
+        )?;
+        let rknobs = crate::metrics::reliability::ReliabilityKnobs {
+            outage_severities: s.knobs.outage_severities.clone(),
+            environment: s.knobs.environment.clone(),
+        };
+        let rel = crate::metrics::reliability::reliability(&incidents, &periods, as_of, &rknobs);
+        write_table(
+            out_dir,
+            "reliability",
+            &mut crate::metrics::reliability::to_frame(&rel)?,
+            &mut written,
+        )?;
+        let sevs: Vec<String> = s
+            .knobs
+            .outage_severities
+            .iter()
+            .map(|l| format!("SEV{l}"))
+            .collect();
+        sections.push(crate::report::sections::reliability_section(
+            &im,
+            &rel,
+            s.knobs.median.name(),
+            &sevs.join("/"),
+        )?);
+    }
+
+    Ok((written, sections))
+}
+
+pub fn metrics_cmd(ctx: &Ctx, args: &ReportArgs) -> Result<u8> {
+    let lake = Lake::new(&ctx.settings.lake_dir);
+    let out_dir = &ctx.settings.out_dir;
+    let started = std::time::Instant::now();
+    let (written, _) = write_metrics(ctx, &lake, out_dir)?;
+    let manifest = write_out_manifest(ctx, out_dir, &written)?;
+    let w = Written {
+        files: written,
+        report: None,
+        manifest,
+    };
+    match args.format.resolved() {
+        OutputFormat::Json => print_json(&w)?,
+        OutputFormat::Text => {
+            print_written(&w);
+            println!("metrics in {:.1} s", started.elapsed().as_secs_f64());
+        }
+    }
+    Ok(exit::OK)
+}
