@@ -14,7 +14,7 @@ use crate::lake::Lake;
 use crate::metrics::quality;
 use crate::report::out_manifest::{self, WrittenFile};
 use crate::report::table_csv;
-use crate::report::view::Section;
+use crate::report::view::{Headline, Section};
 use crate::schema::Dataset;
 
 /// Write a table as CSV and Parquet under `OUT/tables/`, recording both.
@@ -43,85 +43,110 @@ pub fn write_table(
     Ok(())
 }
 
-/// Compute and write every metric table; return the files and the report sections.
-pub fn write_metrics(
-    ctx: &Ctx,
-    lake: &Lake,
-    out_dir: &Path,
-) -> Result<(Vec<WrittenFile>, Vec<Section>)> {
-    let as_of = ctx.as_of();
-    let (from, to) = ctx.settings.window(as_of);
-    let manifest = lake.manifest()?;
-    let mut written = Vec::new();
-    let mut dq = quality::data_quality(&manifest)?;
-    write_table(out_dir, "data_quality", &mut dq, &mut written)?;
+/// What the metric stage produced.
+#[derive(Default)]
+pub struct MetricsOut {
+    pub written: Vec<WrittenFile>,
+    pub sections: Vec<Section>,
+    /// Headline figures for the top of the report.
+    pub headline: Vec<Headline>,
+}
 
-    let mut sections = Vec::new();
+/// Compute and write every metric table; return the files, the report sections and the
+/// headline figures.
+pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOut> {
+    let manifest = lake.manifest()?;
+    let mut out = MetricsOut::default();
+    let mut dq = quality::data_quality(&manifest)?;
+    write_table(out_dir, "data_quality", &mut dq, &mut out.written)?;
+    incident_stage(ctx, lake, out_dir, &mut out)?;
+    Ok(out)
+}
+
+/// `incident_metrics` and `reliability`, their section and headline figures.
+fn incident_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Result<()> {
+    use crate::metrics::{incidents, periods, reliability};
     if lake.files(Dataset::Incidents)?.is_empty() {
-        sections.push(crate::report::sections::reliability_missing());
-    } else {
-        let s = &ctx.settings;
-        let frame = lake
-            .scan(Dataset::Incidents)?
-            .collect()
-            .ctx(|| "reading incidents from the lake".into())?;
-        let incidents = crate::metrics::incidents::from_frame(&frame)?;
-        let periods = crate::metrics::periods::periods(
-            from,
-            to,
-            as_of,
-            s.report_tz,
-            s.knobs.week_start,
-            false,
-        );
-        let knobs = crate::metrics::incidents::IncidentKnobs {
-            median: s.knobs.median,
-            environment: s.knobs.environment.clone(),
-            period_by: s.knobs.incident_period_by,
-        };
-        let im = crate::metrics::incidents::incident_metrics(&incidents, &periods, as_of, &knobs);
-        write_table(
-            out_dir,
-            "incident_metrics",
-            &mut crate::metrics::incidents::to_frame(&im)?,
-            &mut written,
-        )?;
-        let rknobs = crate::metrics::reliability::ReliabilityKnobs {
-            outage_severities: s.knobs.outage_severities.clone(),
-            environment: s.knobs.environment.clone(),
-        };
-        let rel = crate::metrics::reliability::reliability(&incidents, &periods, as_of, &rknobs);
-        write_table(
-            out_dir,
-            "reliability",
-            &mut crate::metrics::reliability::to_frame(&rel)?,
-            &mut written,
-        )?;
-        let sevs: Vec<String> = s
-            .knobs
-            .outage_severities
-            .iter()
-            .map(|l| format!("SEV{l}"))
-            .collect();
-        sections.push(crate::report::sections::reliability_section(
+        out.sections
+            .push(crate::report::sections::reliability_missing());
+        return Ok(());
+    }
+    let s = &ctx.settings;
+    let as_of = ctx.as_of();
+    let (from, to) = s.window(as_of);
+    let frame = lake
+        .scan(Dataset::Incidents)?
+        .collect()
+        .ctx(|| "reading incidents from the lake".into())?;
+    let all = incidents::from_frame(&frame)?;
+    let ps = periods::periods(from, to, as_of, s.report_tz, s.knobs.week_start, false);
+    let knobs = incidents::IncidentKnobs {
+        median: s.knobs.median,
+        environment: s.knobs.environment.clone(),
+        period_by: s.knobs.incident_period_by,
+    };
+    let im = incidents::incident_metrics(&all, &ps, as_of, &knobs);
+    write_table(
+        out_dir,
+        "incident_metrics",
+        &mut incidents::to_frame(&im)?,
+        &mut out.written,
+    )?;
+    let rknobs = reliability::ReliabilityKnobs {
+        outage_severities: s.knobs.outage_severities.clone(),
+        environment: s.knobs.environment.clone(),
+    };
+    let rel = reliability::reliability(&all, &ps, as_of, &rknobs);
+    write_table(
+        out_dir,
+        "reliability",
+        &mut reliability::to_frame(&rel)?,
+        &mut out.written,
+    )?;
+    // the previous window of the same length, as of its own end, for the trend
+    let end = to.min(as_of);
+    let prev = periods::periods(
+        from - (end - from),
+        from,
+        from,
+        s.report_tz,
+        s.knobs.week_start,
+        false,
+    );
+    let prev_window: Vec<periods::Period> = prev
+        .into_iter()
+        .filter(|p| p.kind == periods::PeriodKind::Window)
+        .collect();
+    let prev_im = incidents::incident_metrics(&all, &prev_window, from, &knobs);
+    let prev_rel = reliability::reliability(&all, &prev_window, from, &rknobs);
+    out.headline
+        .extend(crate::report::sections::reliability_headline(
+            &im, &rel, &prev_im, &prev_rel,
+        ));
+    let sevs: Vec<String> = s
+        .knobs
+        .outage_severities
+        .iter()
+        .map(|l| format!("SEV{l}"))
+        .collect();
+    out.sections
+        .push(crate::report::sections::reliability_section(
             &im,
             &rel,
             s.knobs.median.name(),
             &sevs.join("/"),
         )?);
-    }
-
-    Ok((written, sections))
+    Ok(())
 }
 
 pub fn metrics_cmd(ctx: &Ctx, args: &ReportArgs) -> Result<u8> {
     let lake = Lake::new(&ctx.settings.lake_dir);
     let out_dir = &ctx.settings.out_dir;
     let started = std::time::Instant::now();
-    let (written, _) = write_metrics(ctx, &lake, out_dir)?;
-    let manifest = write_out_manifest(ctx, out_dir, &written)?;
+    let m = write_metrics(ctx, &lake, out_dir)?;
+    let manifest = write_out_manifest(ctx, out_dir, &m.written)?;
     let w = Written {
-        files: written,
+        files: m.written,
         report: None,
         manifest,
     };

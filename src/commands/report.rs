@@ -33,10 +33,12 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
     let as_of = ctx.as_of();
     let (from, to) = ctx.settings.window(as_of);
     let manifest = lake.manifest()?;
-    let (mut written, sections) = crate::commands::metrics::write_metrics(ctx, lake, out_dir)?;
+    let metrics = crate::commands::metrics::write_metrics(ctx, lake, out_dir)?;
+    let mut written = metrics.written;
 
     let mut view = build_view(ctx, &manifest, from, to);
-    view.sections = sections;
+    view.sections = metrics.sections;
+    view.headline.extend(metrics.headline);
     let html = crate::report::html::render_html(&view)?;
     let report = out_dir.join("report.html");
     crate::lake::txn::write_atomic(&report, html.as_bytes())?;

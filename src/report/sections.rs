@@ -3,7 +3,7 @@
 
 use super::charts::{Line, line_chart};
 use super::html::fmt_int;
-use super::view::{Chart, Section, Table};
+use super::view::{Chart, Headline, Section, Table};
 use crate::error::Result;
 use crate::metrics::incidents::IncidentRow;
 use crate::metrics::periods::PeriodKind;
@@ -188,4 +188,104 @@ pub fn reliability_section(
             ),
         ],
     })
+}
+
+/// Words for a change between two values where lower is better (or higher, with `higher_better`).
+fn trend(
+    now: f64,
+    before: Option<f64>,
+    higher_better: bool,
+    fmt: &dyn Fn(f64) -> String,
+) -> String {
+    match before {
+        None => "no figure for the previous window".to_string(),
+        Some(b) if (now - b).abs() < 1e-9 => {
+            format!("unchanged from the previous window ({})", fmt(b))
+        }
+        Some(b) => {
+            let up = now > b;
+            let better = up == higher_better;
+            format!(
+                "{} from {} in the previous window ({})",
+                if up { "▲ up" } else { "▼ down" },
+                fmt(b),
+                if better { "better" } else { "worse" }
+            )
+        }
+    }
+}
+
+/// Headline figures: MTTR median and availability over the window, with the trend against the
+/// previous window of the same length.
+pub fn reliability_headline(
+    incidents: &[IncidentRow],
+    reliability: &[ReliabilityRow],
+    prev_incidents: &[IncidentRow],
+    prev_reliability: &[ReliabilityRow],
+) -> Vec<Headline> {
+    let total = |rows: &[IncidentRow]| {
+        rows.iter()
+            .find(|r| r.period.kind == PeriodKind::Window && r.service == "*" && r.severity == "*")
+            .cloned()
+    };
+    let avail = |rows: &[ReliabilityRow]| {
+        rows.iter()
+            .find(|r| r.period.kind == PeriodKind::Window && r.service == "*")
+            .map(|r| r.availability)
+    };
+    let mut out = Vec::new();
+    let now = total(incidents);
+    let before = total(prev_incidents);
+    out.push(match now.as_ref().and_then(|n| n.mttr_median_min) {
+        Some(m) => Headline {
+            label: "MTTR median".into(),
+            value: format!("{m:.1} min"),
+            detail: format!(
+                "over {} resolved incident(s); {}",
+                fmt_int(now.as_ref().map(|n| n.mttr_n).unwrap_or(0)),
+                trend(
+                    m,
+                    before.and_then(|b| b.mttr_median_min),
+                    false,
+                    &|v| format!("{v:.1} min")
+                )
+            ),
+        },
+        None => Headline {
+            label: "MTTR median".into(),
+            value: "—".into(),
+            detail: "no incident was resolved in the window".into(),
+        },
+    });
+    if let Some(a) = avail(reliability) {
+        out.push(Headline {
+            label: "Availability, all services".into(),
+            value: pct(a),
+            detail: trend(a, avail(prev_reliability), true, &|v| pct(v)),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trends_say_direction_and_whether_it_is_better() {
+        let f = |v: f64| format!("{v:.1} min");
+        assert_eq!(
+            trend(90.0, Some(120.0), false, &f),
+            "▼ down from 120.0 min in the previous window (better)"
+        );
+        assert_eq!(
+            trend(0.999, Some(0.9995), true, &|v| pct(v)),
+            "▼ down from 99.950 % in the previous window (worse)"
+        );
+        assert_eq!(
+            trend(5.0, None, false, &f),
+            "no figure for the previous window"
+        );
+        assert_eq!(min(None), "—");
+    }
 }
