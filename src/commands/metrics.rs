@@ -59,33 +59,118 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
     let mut out = MetricsOut::default();
     let mut dq = quality::data_quality(&manifest)?;
     write_table(out_dir, "data_quality", &mut dq, &mut out.written)?;
-    incident_stage(ctx, lake, out_dir, &mut out)?;
+    let incidents = if lake.files(Dataset::Incidents)?.is_empty() {
+        None
+    } else {
+        let frame = lake
+            .scan(Dataset::Incidents)?
+            .collect()
+            .ctx(|| "reading incidents from the lake".into())?;
+        Some(crate::metrics::incidents::from_frame(&frame)?)
+    };
+    incident_stage(ctx, incidents.as_deref(), out_dir, &mut out)?;
+    change_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
     Ok(out)
 }
 
-/// `incident_metrics` and `reliability`, their section and headline figures.
-fn incident_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Result<()> {
-    use crate::metrics::{incidents, periods, reliability};
-    if lake.files(Dataset::Incidents)?.is_empty() {
+/// `incident_links` and `change_metrics`, their section and headline figures.
+fn change_stage(
+    ctx: &Ctx,
+    lake: &Lake,
+    incidents: Option<&[crate::metrics::incidents::Incident]>,
+    out_dir: &Path,
+    out: &mut MetricsOut,
+) -> Result<()> {
+    use crate::metrics::{changes, periods};
+    if lake.files(Dataset::Deployments)?.is_empty() {
         out.sections
-            .push(crate::report::sections::reliability_missing());
+            .push(crate::report::change_section::changes_missing());
         return Ok(());
     }
     let s = &ctx.settings;
     let as_of = ctx.as_of();
     let (from, to) = s.window(as_of);
     let frame = lake
-        .scan(Dataset::Incidents)?
+        .scan(Dataset::Deployments)?
         .collect()
-        .ctx(|| "reading incidents from the lake".into())?;
-    let all = incidents::from_frame(&frame)?;
+        .ctx(|| "reading deployments from the lake".into())?;
+    let deployments = changes::deployments_from_frame(&frame)?;
+    let knobs = changes::ChangeKnobs {
+        environment: s.knobs.environment.clone(),
+        cfr_counts_failed_status: s.knobs.cfr_counts_failed_status,
+        link_inference: s.knobs.link_inference,
+        max_link_lag_min: s.knobs.max_link_lag_min,
+        median: s.knobs.median,
+        devlake: s.knobs.devlake,
+    };
+    let incidents = incidents.unwrap_or(&[]);
+    let links = changes::link_incidents(incidents, &deployments, as_of, &knobs);
+    write_table(
+        out_dir,
+        "incident_links",
+        &mut changes::links_to_frame(&links)?,
+        &mut out.written,
+    )?;
+    let ps = periods::periods(from, to, as_of, s.report_tz, s.knobs.week_start, false);
+    let rows = changes::change_metrics(&deployments, incidents, &links, &ps, as_of, &knobs);
+    write_table(
+        out_dir,
+        "change_metrics",
+        &mut changes::to_frame(&rows)?,
+        &mut out.written,
+    )?;
+    let end = to.min(as_of);
+    let prev: Vec<periods::Period> = periods::periods(
+        from - (end - from),
+        from,
+        from,
+        s.report_tz,
+        s.knobs.week_start,
+        false,
+    )
+    .into_iter()
+    .filter(|p| p.kind == periods::PeriodKind::Window)
+    .collect();
+    let prev_links = changes::link_incidents(incidents, &deployments, from, &knobs);
+    let prev_rows =
+        changes::change_metrics(&deployments, incidents, &prev_links, &prev, from, &knobs);
+    out.headline
+        .extend(crate::report::change_section::change_headline(
+            &rows, &prev_rows,
+        ));
+    out.sections
+        .push(crate::report::change_section::change_section(
+            &rows,
+            &links,
+            incidents.is_empty(),
+            &knobs,
+        )?);
+    Ok(())
+}
+
+/// `incident_metrics` and `reliability`, their section and headline figures.
+fn incident_stage(
+    ctx: &Ctx,
+    all: Option<&[crate::metrics::incidents::Incident]>,
+    out_dir: &Path,
+    out: &mut MetricsOut,
+) -> Result<()> {
+    use crate::metrics::{incidents, periods, reliability};
+    let Some(all) = all else {
+        out.sections
+            .push(crate::report::sections::reliability_missing());
+        return Ok(());
+    };
+    let s = &ctx.settings;
+    let as_of = ctx.as_of();
+    let (from, to) = s.window(as_of);
     let ps = periods::periods(from, to, as_of, s.report_tz, s.knobs.week_start, false);
     let knobs = incidents::IncidentKnobs {
         median: s.knobs.median,
         environment: s.knobs.environment.clone(),
         period_by: s.knobs.incident_period_by,
     };
-    let im = incidents::incident_metrics(&all, &ps, as_of, &knobs);
+    let im = incidents::incident_metrics(all, &ps, as_of, &knobs);
     write_table(
         out_dir,
         "incident_metrics",
@@ -96,7 +181,7 @@ fn incident_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) 
         outage_severities: s.knobs.outage_severities.clone(),
         environment: s.knobs.environment.clone(),
     };
-    let rel = reliability::reliability(&all, &ps, as_of, &rknobs);
+    let rel = reliability::reliability(all, &ps, as_of, &rknobs);
     write_table(
         out_dir,
         "reliability",
@@ -117,8 +202,8 @@ fn incident_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) 
         .into_iter()
         .filter(|p| p.kind == periods::PeriodKind::Window)
         .collect();
-    let prev_im = incidents::incident_metrics(&all, &prev_window, from, &knobs);
-    let prev_rel = reliability::reliability(&all, &prev_window, from, &rknobs);
+    let prev_im = incidents::incident_metrics(all, &prev_window, from, &knobs);
+    let prev_rel = reliability::reliability(all, &prev_window, from, &rknobs);
     out.headline
         .extend(crate::report::sections::reliability_headline(
             &im, &rel, &prev_im, &prev_rel,

@@ -138,15 +138,7 @@ pub fn deployments_from_frame(df: &DataFrame) -> Result<Vec<Deployment>> {
     Ok(out)
 }
 
-/// How incidents without `caused_by_deploy` are linked to a deployment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LinkInference {
-    /// They are not.
-    Off,
-    /// To the latest successful deployment of the same service finished strictly before the
-    /// incident opened (within `max_link_lag_min` when set).
-    LatestBefore,
-}
+pub use crate::knobs::LinkInference;
 
 /// The knobs change metrics read.
 #[derive(Clone, Debug, PartialEq)]

@@ -37,18 +37,19 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         .iter()
         .map(|f| f["path"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        files,
-        vec![
-            "tables/data_quality.csv",
-            "tables/data_quality.parquet",
-            "tables/incident_metrics.csv",
-            "tables/incident_metrics.parquet",
-            "tables/reliability.csv",
-            "tables/reliability.parquet",
-            "report.html"
-        ]
-    );
+    let tables = [
+        "data_quality",
+        "incident_metrics",
+        "reliability",
+        "incident_links",
+        "change_metrics",
+    ];
+    let mut want: Vec<String> = tables
+        .iter()
+        .flat_map(|t| [format!("tables/{t}.csv"), format!("tables/{t}.parquet")])
+        .collect();
+    want.push("report.html".into());
+    assert_eq!(files, want);
     // every table has its documented columns, and the report a section for it
     let header = |t: &str| {
         let text = std::fs::read_to_string(out.join(format!("tables/{t}.csv"))).unwrap();
@@ -62,6 +63,16 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         header("reliability"),
         "period_kind,period,period_start,period_end,service,outages,downtime_min,mtbf_hours,availability"
     );
+    assert_eq!(
+        header("incident_links"),
+        "incident_id,deploy_id,link,lag_min"
+    );
+    assert_eq!(
+        header("change_metrics"),
+        "period_kind,period,period_start,period_end,service,deployments,failed_deployments,change_failure_rate,deploys_per_day,deployment_days_per_week,lead_time_median_hours,lead_time_n,recovery_median_hours,df_band,lead_time_band,cfr_band,recovery_band"
+    );
+    assert!(html.contains("<section id=\"delivery\""));
+    assert!(html.contains("Change failure rate"));
     assert!(html.contains("<section id=\"reliability\""));
     assert!(html.contains("Reliability by service over the window"));
     assert_eq!(manifest["as_of"].as_str().unwrap().len(), 20);
