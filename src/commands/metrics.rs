@@ -119,18 +119,8 @@ fn change_stage(
         &mut changes::to_frame(&rows)?,
         &mut out.written,
     )?;
-    let end = to.min(as_of);
-    let prev: Vec<periods::Period> = periods::periods(
-        from - (end - from),
-        from,
-        from,
-        s.report_tz,
-        s.knobs.week_start,
-        false,
-    )
-    .into_iter()
-    .filter(|p| p.kind == periods::PeriodKind::Window)
-    .collect();
+    let first = deployments.iter().map(|d| d.finished_us).min();
+    let prev = previous_window(ctx, first);
     let prev_links = changes::link_incidents(incidents, &deployments, from, &knobs);
     let prev_rows =
         changes::change_metrics(&deployments, incidents, &prev_links, &prev, from, &knobs);
@@ -146,6 +136,23 @@ fn change_stage(
             &knobs,
         )?);
     Ok(())
+}
+
+/// The previous window of the same length as the report's, for trends; empty when the data
+/// does not reach back to its start (a trend against no data would compare with zeros).
+fn previous_window(ctx: &Ctx, first_event_us: Option<i64>) -> Vec<crate::metrics::periods::Period> {
+    use crate::metrics::periods;
+    let s = &ctx.settings;
+    let as_of = ctx.as_of();
+    let (from, to) = s.window(as_of);
+    let start = from - (to.min(as_of) - from);
+    if first_event_us.is_none_or(|f| f > start.timestamp_micros()) {
+        return Vec::new();
+    }
+    periods::periods(start, from, from, s.report_tz, s.knobs.week_start, false)
+        .into_iter()
+        .filter(|p| p.kind == periods::PeriodKind::Window)
+        .collect()
 }
 
 /// `incident_metrics` and `reliability`, their section and headline figures.
@@ -188,20 +195,7 @@ fn incident_stage(
         &mut reliability::to_frame(&rel)?,
         &mut out.written,
     )?;
-    // the previous window of the same length, as of its own end, for the trend
-    let end = to.min(as_of);
-    let prev = periods::periods(
-        from - (end - from),
-        from,
-        from,
-        s.report_tz,
-        s.knobs.week_start,
-        false,
-    );
-    let prev_window: Vec<periods::Period> = prev
-        .into_iter()
-        .filter(|p| p.kind == periods::PeriodKind::Window)
-        .collect();
+    let prev_window = previous_window(ctx, all.iter().map(|i| i.opened_us).min());
     let prev_im = incidents::incident_metrics(all, &prev_window, from, &knobs);
     let prev_rel = reliability::reliability(all, &prev_window, from, &rknobs);
     out.headline

@@ -72,6 +72,9 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         "period_kind,period,period_start,period_end,service,deployments,failed_deployments,change_failure_rate,deploys_per_day,deployment_days_per_week,lead_time_median_hours,lead_time_n,recovery_median_hours,df_band,lead_time_band,cfr_band,recovery_band"
     );
     assert!(html.contains("<section id=\"delivery\""));
+    // the generated data starts with the window: no trend against an empty previous window
+    assert!(html.contains("no figure for the previous window"));
+    assert!(!html.contains("from 0.00/day"));
     assert!(html.contains("Change failure rate"));
     assert!(html.contains("<section id=\"reliability\""));
     assert!(html.contains("Reliability by service over the window"));
