@@ -6,4 +6,5 @@ pub mod incidents;
 pub mod periods;
 pub mod quality;
 pub mod reliability;
+pub mod slo;
 pub mod stats;
