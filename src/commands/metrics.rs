@@ -14,7 +14,7 @@ use crate::lake::Lake;
 use crate::metrics::quality;
 use crate::report::out_manifest::{self, WrittenFile};
 use crate::report::table_csv;
-use crate::report::view::{Headline, Section};
+use crate::report::view::{ActionItem, Headline, Section};
 use crate::schema::Dataset;
 
 /// Write a table as CSV and Parquet under `OUT/tables/`, recording both.
@@ -50,6 +50,8 @@ pub struct MetricsOut {
     pub sections: Vec<Section>,
     /// Headline figures for the top of the report.
     pub headline: Vec<Headline>,
+    /// Things a person must act on (after the data problems in the report).
+    pub actions: Vec<ActionItem>,
 }
 
 /// Compute and write every metric table; return the files, the report sections and the
@@ -70,7 +72,31 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
     };
     incident_stage(ctx, incidents.as_deref(), out_dir, &mut out)?;
     change_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
+    slo_stage(ctx, lake, out_dir, &mut out)?;
     Ok(out)
+}
+
+/// `slo_metrics`, its section and its actions (burn alerts, spent budgets).
+fn slo_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Result<()> {
+    use crate::metrics::{periods, slo};
+    if lake.files(Dataset::Slo)?.is_empty() {
+        out.sections.push(crate::report::slo_section::slo_missing());
+        return Ok(());
+    }
+    let s = &ctx.settings;
+    let as_of = ctx.as_of();
+    let (from, to) = s.window(as_of);
+    let ps = periods::periods(from, to, as_of, s.report_tz, s.knobs.week_start, true);
+    let knobs = slo::SloKnobs {
+        interval_min: s.slo_interval_min,
+        ..Default::default()
+    };
+    let mut table = slo::slo_metrics(lake.scan(Dataset::Slo)?, &ps, as_of, &knobs)?;
+    write_table(out_dir, "slo_metrics", &mut table, &mut out.written)?;
+    let (section, actions) = crate::report::slo_section::slo_section(&table, &knobs)?;
+    out.sections.push(section);
+    out.actions.extend(actions);
+    Ok(())
 }
 
 /// `incident_links` and `change_metrics`, their section and headline figures.

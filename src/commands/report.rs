@@ -39,6 +39,7 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
     let mut view = build_view(ctx, &manifest, from, to);
     view.sections = metrics.sections;
     view.headline.extend(metrics.headline);
+    view.actions.extend(metrics.actions);
     let html = crate::report::html::render_html(&view)?;
     let report = out_dir.join("report.html");
     crate::lake::txn::write_atomic(&report, html.as_bytes())?;

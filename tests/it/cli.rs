@@ -71,6 +71,11 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         header("change_metrics"),
         "period_kind,period,period_start,period_end,service,deployments,failed_deployments,change_failure_rate,deploys_per_day,deployment_days_per_week,lead_time_median_hours,lead_time_n,recovery_median_hours,df_band,lead_time_band,cfr_band,recovery_band"
     );
+    assert_eq!(
+        header("slo_metrics"),
+        "period_kind,period,period_start,period_end,service,region,requests,errors,availability,slo_target,error_budget_remaining,burn_rate,latency_p99_ms,latency_slo_attainment,burn_rate_1h,burn_rate_6h,fast_burn_alert,slow_burn_alert,data_lag_min"
+    );
+    assert!(html.contains("<section id=\"slo\""));
     assert!(html.contains("<section id=\"delivery\""));
     // the generated data starts with the window: no trend against an empty previous window
     assert!(html.contains("no figure for the previous window"));
