@@ -70,7 +70,7 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
             .ctx(|| "reading incidents from the lake".into())?;
         Some(crate::metrics::incidents::from_frame(&frame)?)
     };
-    incident_stage(ctx, incidents.as_deref(), out_dir, &mut out)?;
+    incident_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
     change_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
     slo_stage(ctx, lake, out_dir, &mut out)?;
     Ok(out)
@@ -184,6 +184,7 @@ fn previous_window(ctx: &Ctx, first_event_us: Option<i64>) -> Vec<crate::metrics
 /// `incident_metrics` and `reliability`, their section and headline figures.
 fn incident_stage(
     ctx: &Ctx,
+    lake: &Lake,
     all: Option<&[crate::metrics::incidents::Incident]>,
     out_dir: &Path,
     out: &mut MetricsOut,
@@ -204,12 +205,25 @@ fn incident_stage(
         period_by: s.knobs.incident_period_by,
     };
     let im = incidents::incident_metrics(all, &ps, as_of, &knobs);
-    write_table(
-        out_dir,
-        "incident_metrics",
-        &mut incidents::to_frame(&im)?,
-        &mut out.written,
-    )?;
+    let mut im_frame = incidents::to_frame(&im)?;
+    // player impact, from the CCU samples
+    let iknobs = crate::metrics::impact::ImpactKnobs {
+        environment: s.knobs.environment.clone(),
+        ..Default::default()
+    };
+    let mut impact: Option<polars::prelude::DataFrame> = None;
+    if lake.files(Dataset::Ccu)?.is_empty() {
+        im_frame = with_null_minutes(im_frame)?;
+    } else {
+        let steps =
+            crate::metrics::impact::CcuSteps::new(lake.scan(Dataset::Ccu)?, as_of, &iknobs)?;
+        let mut table = steps.incident_impact(all, as_of, &iknobs)?;
+        write_table(out_dir, "incident_impact", &mut table, &mut out.written)?;
+        let by_period = steps.player_minutes_by_period(all, &ps, as_of, &iknobs)?;
+        im_frame = join_minutes(im_frame, by_period)?;
+        impact = Some(table);
+    }
+    write_table(out_dir, "incident_metrics", &mut im_frame, &mut out.written)?;
     let rknobs = reliability::ReliabilityKnobs {
         outage_severities: s.knobs.outage_severities.clone(),
         environment: s.knobs.environment.clone(),
@@ -241,7 +255,58 @@ fn incident_stage(
             s.knobs.median.name(),
             &sevs.join("/"),
         )?);
+    out.sections.push(match &impact {
+        Some(table) => crate::report::sections::impact_section(table)?,
+        None => crate::report::sections::impact_missing(),
+    });
     Ok(())
+}
+
+/// `incident_metrics` with the `player_minutes_lost` of `player_minutes_by_period` joined on
+/// (period, service, severity); groups with no row there read as null.
+fn join_minutes(
+    im: polars::prelude::DataFrame,
+    by_period: polars::prelude::DataFrame,
+) -> Result<polars::prelude::DataFrame> {
+    use polars::prelude::*;
+    let keys = [
+        col("period_kind"),
+        col("period"),
+        col("service"),
+        col("severity"),
+    ];
+    let right = by_period.lazy().select([
+        col("period_kind"),
+        col("period"),
+        col("service"),
+        col("severity"),
+        col("player_minutes_lost"),
+    ]);
+    im.lazy()
+        .join(
+            right,
+            keys.clone(),
+            keys,
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .collect()
+        .ctx(|| "joining player-minutes lost into incident_metrics".into())
+}
+
+/// `incident_metrics` with an empty `player_minutes_lost` (no CCU export: unknown, not zero).
+fn with_null_minutes(im: polars::prelude::DataFrame) -> Result<polars::prelude::DataFrame> {
+    use polars::prelude::*;
+    im.lazy()
+        .with_column(
+            lit(NULL)
+                .cast(DataType::Float64)
+                .alias("player_minutes_lost"),
+        )
+        .collect()
+        .ctx(|| "adding player_minutes_lost".into())
 }
 
 pub fn metrics_cmd(ctx: &Ctx, args: &ReportArgs) -> Result<u8> {

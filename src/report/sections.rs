@@ -267,6 +267,132 @@ pub fn reliability_headline(
     out
 }
 
+/// The section shown when no CCU export has been loaded.
+pub fn impact_missing() -> Section {
+    Section {
+        id: "impact".into(),
+        title: "Player impact".into(),
+        paragraphs: vec!["No export of ccu (concurrent players) has been loaded, so player-minutes lost are not computed.".into()],
+        ..Section::default()
+    }
+}
+
+/// The player-impact section: the ten incidents that cost players most, from `incident_impact`.
+pub fn impact_section(impact: &polars::prelude::DataFrame) -> Result<Section> {
+    use crate::error::PolarsContext;
+    use polars::prelude::*;
+    let top = impact
+        .clone()
+        .lazy()
+        .filter(col("player_minutes_lost").gt(lit(0.0)))
+        .sort(
+            ["player_minutes_lost"],
+            SortMultipleOptions::default()
+                .with_order_descending(true)
+                .with_maintain_order(true),
+        )
+        .limit(10)
+        .collect()
+        .ctx(|| "ranking incidents by player-minutes lost".into())?;
+    let s = |c: &str| -> Result<Vec<String>> {
+        let col = top
+            .column(c)
+            .ctx(|| format!("incident_impact column {c}"))?
+            .cast(&DataType::String)
+            .ctx(|| c.to_string())?;
+        Ok(col
+            .str()
+            .ctx(|| c.to_string())?
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect())
+    };
+    let f = |c: &str| -> Result<Vec<Option<f64>>> {
+        let col = top
+            .column(c)
+            .ctx(|| format!("incident_impact column {c}"))?
+            .cast(&DataType::Float64)
+            .ctx(|| c.to_string())?;
+        Ok(col.f64().ctx(|| c.to_string())?.iter().collect())
+    };
+    let (ids, services, regions, severities) = (
+        s("incident_id")?,
+        s("service")?,
+        s("region")?,
+        s("severity")?,
+    );
+    let (minutes, coverage) = (f("player_minutes_lost")?, f("ccu_coverage")?);
+    let rows: Vec<Vec<String>> = (0..top.height())
+        .map(|i| {
+            vec![
+                ids[i].clone(),
+                services[i].clone(),
+                if regions[i].is_empty() {
+                    "all regions".into()
+                } else {
+                    regions[i].clone()
+                },
+                severities[i].clone(),
+                minutes[i]
+                    .map(|m| fmt_int(m.round() as u64))
+                    .unwrap_or_else(|| "—".into()),
+                coverage[i]
+                    .map(|c| format!("{:.0} %", c * 100.0))
+                    .unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect();
+    let total: f64 = impact
+        .column("player_minutes_lost")
+        .ctx(|| "player_minutes_lost".into())?
+        .f64()
+        .ctx(|| "player_minutes_lost".into())?
+        .iter()
+        .flatten()
+        .sum();
+    let summary = match rows.first() {
+        Some(first) => format!(
+            "Incidents cost {} player-minutes in all; the costliest, {} ({}), cost {}.",
+            fmt_int(total.round() as u64),
+            first[0],
+            first[1],
+            first[4]
+        ),
+        None => "No incident cost players any minutes in the window (SEV4–SEV5 count for nothing by default).".into(),
+    };
+    let mut charts = Vec::new();
+    if !rows.is_empty() {
+        let labels: Vec<String> = rows.iter().map(|r| format!("{} {}", r[0], r[1])).collect();
+        let values: Vec<f64> = minutes.iter().map(|m| m.unwrap_or(0.0)).collect();
+        let svg = super::charts::bar_chart(
+            "impact-top",
+            "Top incidents by player-minutes lost",
+            &summary,
+            &labels,
+            &values,
+            "player-minutes lost",
+        )?;
+        charts.push(Chart {
+            svg,
+            summary: summary.clone(),
+        });
+    }
+    Ok(Section {
+        id: "impact".into(),
+        title: "Player impact".into(),
+        paragraphs: vec![
+            summary,
+            "Player-minutes lost = the CCU of the incident's region (all regions when it names none), summed over shards and integrated from opened_at to mitigated_at (else resolved_at, else as_of), times the severity's impact share (SEV1 1.0, SEV2 0.5, SEV3 0.1, SEV4–5 0). A CCU sample holds until the next one for at most 15 minutes; longer gaps are uncovered, shown as coverage below 100 %. Tables: incident_impact, incident_metrics.player_minutes_lost.".into(),
+        ],
+        charts,
+        tables: vec![table(
+            "Top 10 incidents by player-minutes lost",
+            &[("Incident", false), ("Service", false), ("Region", false), ("Severity", false), ("Player-minutes lost", true), ("CCU coverage", true)],
+            rows,
+        )],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

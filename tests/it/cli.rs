@@ -39,10 +39,12 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         .collect();
     let tables = [
         "data_quality",
+        "incident_impact",
         "incident_metrics",
         "reliability",
         "incident_links",
         "change_metrics",
+        "slo_metrics",
     ];
     let mut want: Vec<String> = tables
         .iter()
@@ -57,7 +59,7 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
     };
     assert_eq!(
         header("incident_metrics"),
-        "period_kind,period,period_start,period_end,service,severity,incidents,resolved,open,oldest_open_age_hours,mttr_mean_min,mttr_median_min,mttr_p90_min,mttr_max_min,mttr_n,mtta_median_min,mttd_median_min"
+        "period_kind,period,period_start,period_end,service,severity,incidents,resolved,open,oldest_open_age_hours,mttr_mean_min,mttr_median_min,mttr_p90_min,mttr_max_min,mttr_n,mtta_median_min,mttd_median_min,player_minutes_lost"
     );
     assert_eq!(
         header("reliability"),
@@ -76,6 +78,12 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         "period_kind,period,period_start,period_end,service,region,requests,errors,availability,slo_target,error_budget_remaining,burn_rate,latency_p99_ms,latency_slo_attainment,burn_rate_1h,burn_rate_6h,fast_burn_alert,slow_burn_alert,data_lag_min"
     );
     assert!(html.contains("<section id=\"slo\""));
+    assert_eq!(
+        header("incident_impact"),
+        "incident_id,service,region,severity,impact_start,impact_end,player_minutes_lost,players_affected,affected_player_minutes,ccu_coverage,impact_share"
+    );
+    assert!(html.contains("<section id=\"impact\""));
+    assert!(html.contains("Top 10 incidents by player-minutes lost"));
     assert!(html.contains("<section id=\"delivery\""));
     // the generated data starts with the window: no trend against an empty previous window
     assert!(html.contains("no figure for the previous window"));
