@@ -92,6 +92,8 @@ pub struct Settings {
     pub profile: String,
     /// The metric knobs (`[metrics]`).
     pub knobs: Knobs,
+    /// The service catalogue (`[services.NAME]`).
+    pub services: BTreeMap<String, crate::catalog::ServiceSettings>,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
     pub origins: BTreeMap<String, String>,
 }
@@ -117,6 +119,7 @@ impl Default for Settings {
             datasets: BTreeMap::new(),
             profile: "default".to_string(),
             knobs: Knobs::default(),
+            services: BTreeMap::new(),
             origins,
         }
     }
@@ -383,6 +386,10 @@ impl Settings {
                         self.set(&full, &text, &origin)?;
                     }
                 }
+                "services" => {
+                    let t = as_table(&origin, key, value)?;
+                    self.services = crate::catalog::parse_services(&origin, t)?;
+                }
                 "datasets" => {
                     let t = as_table(&origin, key, value)?;
                     for (name, v) in t {
@@ -402,7 +409,7 @@ impl Settings {
                         &origin,
                         other,
                         format!(
-                            "unknown key; expected one of {}, `window`, `metrics`, `datasets`",
+                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `datasets`",
                             KEYS.iter()
                                 .filter(|k| !k.contains('.'))
                                 .map(|k| format!("`{k}`"))
@@ -463,6 +470,19 @@ impl Settings {
             ("profile".to_string(), self.profile.clone()),
         ];
         out.extend(self.knobs.describe());
+        for (name, svc) in &self.services {
+            out.push((
+                format!("services.{name}.slo_availability_target"),
+                svc.slo_availability_target.to_string(),
+            ));
+            if let Some(ms) = svc.slo_latency_ms {
+                out.push((format!("services.{name}.slo_latency_ms"), ms.to_string()));
+            }
+            out.push((
+                format!("services.{name}.slo_window_days"),
+                svc.slo_window_days.to_string(),
+            ));
+        }
         for (d, ds) in &self.datasets {
             out.push((format!("datasets.{d}.inputs"), ds.inputs.join(", ")));
             for (from, to) in &ds.columns {
@@ -481,7 +501,9 @@ impl Settings {
             return o;
         }
         match &self.config_path {
-            Some(p) if key.starts_with("datasets.") => p.to_str().unwrap_or("config file"),
+            Some(p) if key.starts_with("datasets.") || key.starts_with("services.") => {
+                p.to_str().unwrap_or("config file")
+            }
             _ => "default",
         }
     }

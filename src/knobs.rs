@@ -46,6 +46,8 @@ pub struct Knobs {
     pub incident_period_by: PeriodBy,
     /// DevLake's conventions for deployments and links (set by the `devlake` profile).
     pub devlake: bool,
+    /// Share of the CCU an incident of SEV1 … SEV5 is taken to affect.
+    pub impact_share: [f64; 5],
 }
 
 impl Default for Knobs {
@@ -60,12 +62,13 @@ impl Default for Knobs {
             max_link_lag_min: None,
             incident_period_by: PeriodBy::Opened,
             devlake: false,
+            impact_share: [1.0, 0.5, 0.1, 0.0, 0.0],
         }
     }
 }
 
 /// The knob keys under `[metrics]`, with their environment variables.
-pub const KEYS: [(&str, &str); 8] = [
+pub const KEYS: [(&str, &str); 10] = [
     ("median", "OPSBENCH_MEDIAN"),
     ("week_start", "OPSBENCH_WEEK_START"),
     ("outage_severities", "OPSBENCH_OUTAGE_SEVERITIES"),
@@ -77,6 +80,8 @@ pub const KEYS: [(&str, &str); 8] = [
     ("link_inference", "OPSBENCH_LINK_INFERENCE"),
     ("max_link_lag", "OPSBENCH_MAX_LINK_LAG"),
     ("incident_period_by", "OPSBENCH_INCIDENT_PERIOD_BY"),
+    ("impact_share", "OPSBENCH_IMPACT_SHARE"),
+    ("negative_duration", "OPSBENCH_NEGATIVE_DURATION"),
 ];
 
 /// The profiles `--profile` accepts.
@@ -156,9 +161,29 @@ impl Knobs {
                     _ => return Err("`opened` or `resolved`"),
                 }
             }
+            "impact_share" => {
+                const EXPECTED: &str = "five shares, SEV1 to SEV5, such as `1.0, 0.5, 0.1, 0, 0`";
+                let parts: Vec<f64> = v
+                    .split(',')
+                    .map(|p| p.trim().parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| EXPECTED)?;
+                let shares: [f64; 5] = parts.try_into().map_err(|_| EXPECTED)?;
+                if shares.iter().any(|x| !(0.0..=1.0).contains(x)) {
+                    return Err("shares between 0 and 1");
+                }
+                self.impact_share = shares;
+            }
+            "negative_duration" => {
+                if lower != "quarantine" {
+                    return Err(
+                        "`quarantine` (the only policy: a negative duration never reaches a metric)",
+                    );
+                }
+            }
             _ => {
                 return Err(
-                    "a known knob: median, week_start, outage_severities, environment, cfr_counts_failed_status, link_inference, max_link_lag, incident_period_by",
+                    "a known knob: median, week_start, outage_severities, environment, cfr_counts_failed_status, link_inference, max_link_lag, incident_period_by, impact_share, negative_duration",
                 );
             }
         }
@@ -214,6 +239,15 @@ impl Knobs {
                 }
                 .into(),
             ),
+            v(
+                "impact_share",
+                self.impact_share
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            v("negative_duration", "quarantine".into()),
         ]
     }
 }
@@ -260,6 +294,11 @@ mod tests {
         k.set("outage_severities", "critical, SEV2, 2").unwrap();
         assert_eq!(k.outage_severities, vec![1, 2]);
         assert!(k.set("weeks", "x").is_err());
+        k.set("impact_share", "1, 0.6, 0.2, 0, 0").unwrap();
+        assert_eq!(k.impact_share, [1.0, 0.6, 0.2, 0.0, 0.0]);
+        assert!(k.set("impact_share", "1, 0.5").is_err());
+        assert!(k.set("negative_duration", "clamp").is_err());
+        k.set("negative_duration", "quarantine").unwrap();
         let d = Knobs::default().describe();
         assert!(d.contains(&("metrics.median".into(), "interpolated".into())));
         assert!(d.contains(&("metrics.max_link_lag".into(), "none".into())));

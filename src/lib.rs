@@ -4,6 +4,7 @@
 //! errors to exit codes. Stages are ordered only in [`commands`]; [`ingest`] reads and
 //! validates exports and writes nothing; [`lake`] owns every byte written under the lake.
 
+pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -89,6 +89,18 @@ fn slo_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Re
     let ps = periods::periods(from, to, as_of, s.report_tz, s.knobs.week_start, true);
     let knobs = slo::SloKnobs {
         interval_min: s.slo_interval_min,
+        per_service: s
+            .services
+            .iter()
+            .map(|(name, svc)| {
+                let target = slo::SloTarget {
+                    availability: svc.slo_availability_target,
+                    latency_ms: svc.slo_latency_ms,
+                    window_days: svc.slo_window_days,
+                };
+                (name.clone(), target)
+            })
+            .collect(),
         ..Default::default()
     };
     let mut table = slo::slo_metrics(lake.scan(Dataset::Slo)?, &ps, as_of, &knobs)?;
@@ -209,6 +221,7 @@ fn incident_stage(
     // player impact, from the CCU samples
     let iknobs = crate::metrics::impact::ImpactKnobs {
         environment: s.knobs.environment.clone(),
+        impact_share: s.knobs.impact_share,
         ..Default::default()
     };
     let mut impact: Option<polars::prelude::DataFrame> = None;
@@ -256,7 +269,7 @@ fn incident_stage(
             &sevs.join("/"),
         )?);
     out.sections.push(match &impact {
-        Some(table) => crate::report::sections::impact_section(table)?,
+        Some(table) => crate::report::sections::impact_section(table, s.knobs.impact_share)?,
         None => crate::report::sections::impact_missing(),
     });
     Ok(())

@@ -278,7 +278,7 @@ pub fn impact_missing() -> Section {
 }
 
 /// The player-impact section: the ten incidents that cost players most, from `incident_impact`.
-pub fn impact_section(impact: &polars::prelude::DataFrame) -> Result<Section> {
+pub fn impact_section(impact: &polars::prelude::DataFrame, shares: [f64; 5]) -> Result<Section> {
     use crate::error::PolarsContext;
     use polars::prelude::*;
     let top = impact
@@ -358,7 +358,7 @@ pub fn impact_section(impact: &polars::prelude::DataFrame) -> Result<Section> {
             first[1],
             first[4]
         ),
-        None => "No incident cost players any minutes in the window (SEV4–SEV5 count for nothing by default).".into(),
+        None => "No incident cost players any minutes in the window.".into(),
     };
     let mut charts = Vec::new();
     if !rows.is_empty() {
@@ -382,12 +382,22 @@ pub fn impact_section(impact: &polars::prelude::DataFrame) -> Result<Section> {
         title: "Player impact".into(),
         paragraphs: vec![
             summary,
-            "Player-minutes lost = the CCU of the incident's region (all regions when it names none), summed over shards and integrated from opened_at to mitigated_at (else resolved_at, else as_of), times the severity's impact share (SEV1 1.0, SEV2 0.5, SEV3 0.1, SEV4–5 0). A CCU sample holds until the next one for at most 15 minutes; longer gaps are uncovered, shown as coverage below 100 %. Tables: incident_impact, incident_metrics.player_minutes_lost.".into(),
+            format!(
+                "Player-minutes lost = the CCU of the incident's region (all regions when it names none), summed over shards and integrated from opened_at to mitigated_at (else resolved_at, else as_of), times the severity's impact share (metrics.impact_share: SEV1 {}, SEV2 {}, SEV3 {}, SEV4 {}, SEV5 {}). A CCU sample holds until the next one for at most 15 minutes; longer gaps are uncovered, shown as coverage below 100 %. Tables: incident_impact, incident_metrics.player_minutes_lost.",
+                shares[0], shares[1], shares[2], shares[3], shares[4]
+            ),
         ],
         charts,
         tables: vec![table(
             "Top 10 incidents by player-minutes lost",
-            &[("Incident", false), ("Service", false), ("Region", false), ("Severity", false), ("Player-minutes lost", true), ("CCU coverage", true)],
+            &[
+                ("Incident", false),
+                ("Service", false),
+                ("Region", false),
+                ("Severity", false),
+                ("Player-minutes lost", true),
+                ("CCU coverage", true),
+            ],
             rows,
         )],
     })
