@@ -48,6 +48,8 @@ pub struct Knobs {
     pub devlake: bool,
     /// Share of the CCU an incident of SEV1 … SEV5 is taken to affect.
     pub impact_share: [f64; 5],
+    /// Whether an outage during planned maintenance counts as downtime.
+    pub maintenance_is_downtime: bool,
 }
 
 impl Default for Knobs {
@@ -63,12 +65,13 @@ impl Default for Knobs {
             incident_period_by: PeriodBy::Opened,
             devlake: false,
             impact_share: [1.0, 0.5, 0.1, 0.0, 0.0],
+            maintenance_is_downtime: false,
         }
     }
 }
 
 /// The knob keys under `[metrics]`, with their environment variables.
-pub const KEYS: [(&str, &str); 10] = [
+pub const KEYS: [(&str, &str); 11] = [
     ("median", "OPSBENCH_MEDIAN"),
     ("week_start", "OPSBENCH_WEEK_START"),
     ("outage_severities", "OPSBENCH_OUTAGE_SEVERITIES"),
@@ -82,6 +85,10 @@ pub const KEYS: [(&str, &str); 10] = [
     ("incident_period_by", "OPSBENCH_INCIDENT_PERIOD_BY"),
     ("impact_share", "OPSBENCH_IMPACT_SHARE"),
     ("negative_duration", "OPSBENCH_NEGATIVE_DURATION"),
+    (
+        "maintenance_is_downtime",
+        "OPSBENCH_MAINTENANCE_IS_DOWNTIME",
+    ),
 ];
 
 /// The profiles `--profile` accepts.
@@ -174,6 +181,13 @@ impl Knobs {
                 }
                 self.impact_share = shares;
             }
+            "maintenance_is_downtime" => {
+                self.maintenance_is_downtime = match lower.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err("`true` or `false`"),
+                }
+            }
             "negative_duration" => {
                 if lower != "quarantine" {
                     return Err(
@@ -183,7 +197,7 @@ impl Knobs {
             }
             _ => {
                 return Err(
-                    "a known knob: median, week_start, outage_severities, environment, cfr_counts_failed_status, link_inference, max_link_lag, incident_period_by, impact_share, negative_duration",
+                    "a known knob: median, week_start, outage_severities, environment, cfr_counts_failed_status, link_inference, max_link_lag, incident_period_by, impact_share, negative_duration, maintenance_is_downtime",
                 );
             }
         }
@@ -248,6 +262,10 @@ impl Knobs {
                     .join(", "),
             ),
             v("negative_duration", "quarantine".into()),
+            v(
+                "maintenance_is_downtime",
+                self.maintenance_is_downtime.to_string(),
+            ),
         ]
     }
 }

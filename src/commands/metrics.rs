@@ -240,6 +240,8 @@ fn incident_stage(
     let rknobs = reliability::ReliabilityKnobs {
         outage_severities: s.knobs.outage_severities.clone(),
         environment: s.knobs.environment.clone(),
+        maintenance: maintenance_windows(lake)?,
+        maintenance_is_downtime: s.knobs.maintenance_is_downtime,
     };
     let rel = reliability::reliability(all, &ps, as_of, &rknobs);
     write_table(
@@ -273,6 +275,45 @@ fn incident_stage(
         None => crate::report::sections::impact_missing(),
     });
     Ok(())
+}
+
+/// Planned maintenance windows for the whole game (`events` of kind `maintenance` with no
+/// region), as `[start, end)` in µs.
+fn maintenance_windows(lake: &Lake) -> Result<Vec<(i64, i64)>> {
+    use polars::prelude::*;
+    if lake.files(Dataset::Events)?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let df = lake
+        .scan(Dataset::Events)?
+        .filter(
+            col("kind")
+                .eq(lit("maintenance"))
+                .and(col("region").is_null()),
+        )
+        .select([
+            col("starts_at").cast(DataType::Int64),
+            col("ends_at").cast(DataType::Int64),
+        ])
+        .collect()
+        .ctx(|| "reading maintenance windows from events".into())?;
+    let starts = df
+        .column("starts_at")
+        .ctx(|| "starts_at".into())?
+        .i64()
+        .ctx(|| "starts_at".into())?
+        .clone();
+    let ends = df
+        .column("ends_at")
+        .ctx(|| "ends_at".into())?
+        .i64()
+        .ctx(|| "ends_at".into())?
+        .clone();
+    Ok(starts
+        .iter()
+        .zip(ends.iter())
+        .filter_map(|(s, e)| Some((s?, e?)))
+        .collect())
 }
 
 /// `incident_metrics` with the `player_minutes_lost` of `player_minutes_by_period` joined on

@@ -7,7 +7,16 @@
 //! the services'). An episode's downtime is split across the periods it overlaps; it counts as
 //! an outage in the period it starts in. `mtbf_hours` = (period length − downtime) / outages,
 //! empty when there is no outage (never infinity or zero); `availability` = 1 − downtime /
-//! period length. Planned maintenance is not subtracted yet (see reports/README.md). Pure.
+//! period length.
+//!
+//! Planned maintenance (`events` of kind `maintenance` with no region, i.e. for the whole
+//! game; regional windows are not applied to services, which carry no region) is shown apart
+//! as `maintenance_min`. By default (`maintenance_is_downtime = false`) it is not downtime: an
+//! outage's time inside a maintenance window is not counted, an outage wholly inside one is no
+//! outage, and MTBF and availability are taken over the period less maintenance
+//! (ITIL/GÉANT): `mtbf_hours` = (period − maintenance − downtime) / outages, `availability` =
+//! 1 − downtime / (period − maintenance). With the knob on, maintenance changes nothing but
+//! its own column. Pure.
 
 use std::collections::BTreeSet;
 
@@ -42,6 +51,31 @@ pub fn merge_episodes(mut intervals: Vec<(i64, i64)>) -> Vec<Episode> {
     out
 }
 
+/// The parts of an episode outside the (merged, sorted) maintenance windows.
+fn subtract(ep: Episode, maintenance: &[Episode]) -> Vec<Episode> {
+    let mut out = Vec::new();
+    let mut start = ep.start_us;
+    for m in maintenance {
+        if m.end_us <= start || m.start_us >= ep.end_us {
+            continue;
+        }
+        if m.start_us > start {
+            out.push(Episode {
+                start_us: start,
+                end_us: m.start_us,
+            });
+        }
+        start = start.max(m.end_us);
+    }
+    if start < ep.end_us {
+        out.push(Episode {
+            start_us: start,
+            end_us: ep.end_us,
+        });
+    }
+    out
+}
+
 /// One row of `reliability`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReliabilityRow {
@@ -49,6 +83,8 @@ pub struct ReliabilityRow {
     pub service: String,
     pub outages: u64,
     pub downtime_min: f64,
+    /// Planned maintenance inside the period, in minutes.
+    pub maintenance_min: f64,
     pub mtbf_hours: Option<f64>,
     pub availability: f64,
 }
@@ -59,6 +95,10 @@ pub struct ReliabilityKnobs {
     /// Severity levels that count as outages (1 = SEV1).
     pub outage_severities: Vec<u8>,
     pub environment: String,
+    /// Planned maintenance windows `[start, end)` in µs (merged by `reliability`).
+    pub maintenance: Vec<(i64, i64)>,
+    /// Whether an outage during planned maintenance counts as downtime.
+    pub maintenance_is_downtime: bool,
 }
 
 impl Default for ReliabilityKnobs {
@@ -66,6 +106,8 @@ impl Default for ReliabilityKnobs {
         ReliabilityKnobs {
             outage_severities: vec![1, 2],
             environment: "production".into(),
+            maintenance: Vec::new(),
+            maintenance_is_downtime: false,
         }
     }
 }
@@ -84,6 +126,7 @@ pub fn reliability(
         .collect();
     let mut services: BTreeSet<String> = env.iter().map(|i| i.service.clone()).collect();
     services.insert("*".into());
+    let maintenance = merge_episodes(knobs.maintenance.clone());
     let mut rows = Vec::new();
     for service in &services {
         let intervals: Vec<(i64, i64)> = env
@@ -100,23 +143,40 @@ pub fn reliability(
             })
             .collect();
         let episodes = merge_episodes(intervals);
+        // each episode as the pieces of it that count as downtime
+        let pieces: Vec<Vec<Episode>> = episodes
+            .iter()
+            .map(|ep| {
+                if knobs.maintenance_is_downtime {
+                    vec![*ep]
+                } else {
+                    subtract(*ep, &maintenance)
+                }
+            })
+            .filter(|p| !p.is_empty())
+            .collect();
         for p in periods {
             let (s, e) = (p.start.timestamp_micros(), p.end.timestamp_micros());
-            let down_us: i64 = episodes
+            let overlap = |ep: &Episode| (ep.end_us.min(e) - ep.start_us.max(s)).max(0);
+            let down_us: i64 = pieces.iter().flatten().map(overlap).sum();
+            let maint_us: i64 = maintenance.iter().map(overlap).sum();
+            let outages = pieces
                 .iter()
-                .map(|ep| (ep.end_us.min(e) - ep.start_us.max(s)).max(0))
-                .sum();
-            let outages = episodes
-                .iter()
-                .filter(|ep| ep.start_us >= s && ep.start_us < e)
+                .filter(|p| p[0].start_us >= s && p[0].start_us < e)
                 .count() as u64;
-            let length_min = p.minutes();
+            let maintenance_min = maint_us as f64 / 60e6;
+            let length_min = if knobs.maintenance_is_downtime {
+                p.minutes()
+            } else {
+                p.minutes() - maintenance_min
+            };
             let downtime_min = down_us as f64 / 60e6;
             rows.push(ReliabilityRow {
                 period: p.clone(),
                 service: service.clone(),
                 outages,
                 downtime_min,
+                maintenance_min,
                 mtbf_hours: (outages > 0)
                     .then(|| (length_min - downtime_min) / outages as f64 / 60.0),
                 availability: if length_min > 0.0 {
@@ -153,6 +213,10 @@ pub fn to_frame(rows: &[ReliabilityRow]) -> Result<DataFrame> {
         Column::new(
             "downtime_min".into(),
             rows.iter().map(|r| r.downtime_min).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "maintenance_min".into(),
+            rows.iter().map(|r| r.maintenance_min).collect::<Vec<_>>(),
         ),
         Column::new(
             "mtbf_hours".into(),
@@ -255,10 +319,72 @@ mod tests {
         assert_eq!(window.period.kind, PeriodKind::Window);
     }
 
+    #[test]
+    fn planned_maintenance_is_shown_apart_and_not_downtime() {
+        let from = parse_instant("2026-10-01T00:00:00Z").unwrap();
+        let to = parse_instant("2026-10-02T00:00:00Z").unwrap();
+        let ps = periods(from, to, to, chrono_tz::Tz::UTC, WeekStart::Monday, false);
+        // outage 01:00-03:00; maintenance 02:00-04:00 → 60 min of downtime outside it
+        let incidents = vec![
+            inc(
+                "login",
+                "SEV1",
+                "2026-10-01T01:00:00Z",
+                Some("2026-10-01T03:00:00Z"),
+            ),
+            // wholly inside maintenance: no outage at all
+            inc(
+                "store",
+                "SEV1",
+                "2026-10-01T02:30:00Z",
+                Some("2026-10-01T03:30:00Z"),
+            ),
+        ];
+        let knobs = ReliabilityKnobs {
+            maintenance: vec![(us("2026-10-01T02:00:00Z"), us("2026-10-01T04:00:00Z"))],
+            ..Default::default()
+        };
+        let rows = reliability(&incidents, &ps, to, &knobs);
+        let w = |svc: &str| {
+            rows.iter()
+                .find(|r| r.period.kind == PeriodKind::Window && r.service == svc)
+                .unwrap()
+                .clone()
+        };
+        let login = w("login");
+        assert_eq!(
+            (login.outages, login.downtime_min, login.maintenance_min),
+            (1, 60.0, 120.0)
+        );
+        // (1440 − 120 − 60) / 1 outage = 1260 min = 21 h; availability over 1320 min
+        assert_eq!(login.mtbf_hours, Some(21.0));
+        assert!((login.availability - (1.0 - 60.0 / 1320.0)).abs() < 1e-12);
+        let store = w("store");
+        assert_eq!(
+            (store.outages, store.downtime_min, store.mtbf_hours),
+            (0, 0.0, None)
+        );
+        // counted as downtime when the knob says so
+        let on = ReliabilityKnobs {
+            maintenance_is_downtime: true,
+            ..knobs
+        };
+        let rows = reliability(&incidents, &ps, to, &on);
+        let login = rows
+            .iter()
+            .find(|r| r.period.kind == PeriodKind::Window && r.service == "login")
+            .unwrap();
+        assert_eq!(
+            (login.outages, login.downtime_min, login.maintenance_min),
+            (1, 120.0, 120.0)
+        );
+    }
+
     proptest! {
         #[test]
         fn mtbf_times_outages_plus_downtime_is_the_period_length(
-            raw in proptest::collection::vec((0i64..10_000, 0i64..600, 1u8..=3), 1..30)
+            raw in proptest::collection::vec((0i64..10_000, 0i64..600, 1u8..=3), 1..30),
+            maint in proptest::collection::vec((0i64..10_000, 1i64..300), 0..4)
         ) {
             let from = parse_instant("2026-10-01T00:00:00Z").unwrap();
             let to = from + chrono::Duration::minutes(10_000);
@@ -270,14 +396,21 @@ mod tests {
                     ..Incident::new(&n.to_string(), if n % 2 == 0 { "a" } else { "b" }, &format!("SEV{sev}"), s)
                 }
             }).collect();
-            let rows = reliability(&incidents, &ps, to, &ReliabilityKnobs::default());
+            let knobs = ReliabilityKnobs {
+                maintenance: maint.iter().map(|(s, len)| {
+                    let s = from.timestamp_micros() + s * 60_000_000;
+                    (s, s + len * 60_000_000)
+                }).collect(),
+                ..Default::default()
+            };
+            let rows = reliability(&incidents, &ps, to, &knobs);
             let mut shuffled = incidents.clone();
             shuffled.reverse();
-            prop_assert_eq!(&reliability(&shuffled, &ps, to, &ReliabilityKnobs::default()), &rows);
+            prop_assert_eq!(&reliability(&shuffled, &ps, to, &knobs), &rows);
             for r in rows.iter().filter(|r| r.period.kind == PeriodKind::Window) {
                 prop_assert!(r.downtime_min >= 0.0 && r.availability >= 0.0 && r.availability <= 1.0);
                 if let Some(m) = r.mtbf_hours {
-                    let total = m * 60.0 * r.outages as f64 + r.downtime_min;
+                    let total = m * 60.0 * r.outages as f64 + r.downtime_min + r.maintenance_min;
                     prop_assert!((total - r.period.minutes()).abs() < 1e-6);
                 }
             }

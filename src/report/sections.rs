@@ -153,7 +153,7 @@ pub fn reliability_section(
         paragraphs: vec![
             summary,
             format!(
-                "MTTR is resolved_at − opened_at per incident resolved by as_of, counted in the period the incident opened ({median} median; p90 interpolated). Open incidents are counted, never averaged in. Outages are {outage_severities} incidents; overlapping or touching outages of a service merge into one episode. MTBF = (period − downtime) / outages, empty when there was no outage; availability = 1 − downtime / period. Tables: incident_metrics, reliability."
+                "MTTR is resolved_at − opened_at per incident resolved by as_of, counted in the period the incident opened ({median} median; p90 interpolated). Open incidents are counted, never averaged in. Outages are {outage_severities} incidents; overlapping or touching outages of a service merge into one episode. Planned maintenance for the whole game (events of kind maintenance) is shown apart and, unless metrics.maintenance_is_downtime, is not downtime: MTBF = (period − maintenance − downtime) / outages, empty when there was no outage; availability = 1 − downtime / (period − maintenance). Tables: incident_metrics, reliability."
             ),
         ],
         tables: vec![

@@ -63,7 +63,7 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
     );
     assert_eq!(
         header("reliability"),
-        "period_kind,period,period_start,period_end,service,outages,downtime_min,mtbf_hours,availability"
+        "period_kind,period,period_start,period_end,service,outages,downtime_min,maintenance_min,mtbf_hours,availability"
     );
     assert_eq!(
         header("incident_links"),
