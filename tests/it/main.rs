@@ -5,4 +5,5 @@ mod browser;
 mod cli;
 mod ingest;
 mod lake;
+mod metrics;
 mod util;
