@@ -556,7 +556,7 @@ fn cfr_band(failed: u64, deployments: u64) -> &'static str {
 }
 
 /// Recovery band: elite < 1 hour, high < 1 day, medium < 7 days, else low.
-fn recovery_band(hours: f64) -> &'static str {
+pub fn recovery_band(hours: f64) -> &'static str {
     if hours < 1.0 {
         "elite"
     } else if hours < 24.0 {

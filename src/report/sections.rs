@@ -239,9 +239,12 @@ pub fn reliability_headline(
     out.push(match now.as_ref().and_then(|n| n.mttr_median_min) {
         Some(m) => Headline {
             label: "MTTR median".into(),
-            value: format!("{m:.1} min"),
+            value: format!(
+                "{m:.1} min ({})",
+                crate::metrics::changes::recovery_band(m / 60.0)
+            ),
             detail: format!(
-                "over {} resolved incident(s); {}",
+                "over {} resolved incident(s), DORA time-to-restore band; {}",
                 fmt_int(now.as_ref().map(|n| n.mttr_n).unwrap_or(0)),
                 trend(
                     m,
