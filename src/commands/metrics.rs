@@ -216,7 +216,7 @@ fn incident_stage(
         environment: s.knobs.environment.clone(),
         period_by: s.knobs.incident_period_by,
     };
-    let im = incidents::incident_metrics(all, &ps, as_of, &knobs);
+    let im = incidents::incident_metrics(all, &ps, as_of, &knobs)?;
     let mut im_frame = incidents::to_frame(&im)?;
     // player impact, from the CCU samples
     let iknobs = crate::metrics::impact::ImpactKnobs {
@@ -251,7 +251,7 @@ fn incident_stage(
         &mut out.written,
     )?;
     let prev_window = previous_window(ctx, all.iter().map(|i| i.opened_us).min());
-    let prev_im = incidents::incident_metrics(all, &prev_window, from, &knobs);
+    let prev_im = incidents::incident_metrics(all, &prev_window, from, &knobs)?;
     let prev_rel = reliability::reliability(all, &prev_window, from, &rknobs);
     out.headline
         .extend(crate::report::sections::reliability_headline(

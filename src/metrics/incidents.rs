@@ -175,13 +175,14 @@ pub fn incident_metrics(
     periods: &[Period],
     as_of: DateTime<Utc>,
     knobs: &IncidentKnobs,
-) -> Vec<IncidentRow> {
+) -> Result<Vec<IncidentRow>> {
     let as_of_us = as_of.timestamp_micros();
+    let mut tagged = Tagged::default();
+    let mut per_period: Vec<Vec<&Incident>> = Vec::with_capacity(periods.len());
     let counted: Vec<&Incident> = incidents
         .iter()
         .filter(|i| i.environment == knobs.environment && i.opened_us <= as_of_us)
         .collect();
-    let mut rows = Vec::new();
     for p in periods {
         let (s, e) = (p.start.timestamp_micros(), p.end.timestamp_micros());
         let in_period: Vec<&Incident> = counted
@@ -198,9 +199,17 @@ pub fn incident_metrics(
                 }
             })
             .collect();
+        for i in &in_period {
+            tagged.push(per_period.len() as u32, i, as_of_us);
+        }
+        per_period.push(in_period);
+    }
+    let counts = run_counts(tagged)?;
+    let mut rows = Vec::new();
+    for (order, (p, in_period)) in periods.iter().zip(&per_period).enumerate() {
         let mut groups: BTreeSet<(String, String)> = BTreeSet::new();
         groups.insert(("*".into(), "*".into()));
-        for i in &in_period {
+        for i in in_period {
             groups.insert((i.service.clone(), i.severity.clone()));
             groups.insert((i.service.clone(), "*".into()));
             groups.insert(("*".into(), i.severity.clone()));
@@ -214,10 +223,138 @@ pub fn incident_metrics(
                         && (severity == "*" || i.severity == severity)
                 })
                 .collect();
-            rows.push(row(p, service, severity, &members, as_of_us, knobs.median));
+            let c = counts
+                .get(&(order as u32, service.clone(), severity.clone()))
+                .cloned()
+                .unwrap_or_default();
+            rows.push(row(
+                p,
+                service,
+                severity,
+                &members,
+                as_of_us,
+                knobs.median,
+                c,
+            ));
         }
     }
-    rows
+    Ok(rows)
+}
+
+/// The `incident_periods` input of `queries/incident_counts.sql`, one row per (incident,
+/// period it counts in).
+#[derive(Default)]
+struct Tagged {
+    period_order: Vec<u32>,
+    service: Vec<String>,
+    severity: Vec<String>,
+    resolved: Vec<i64>,
+    mttr_min: Vec<Option<f64>>,
+    open_age_hours: Vec<Option<f64>>,
+}
+
+impl Tagged {
+    fn push(&mut self, order: u32, i: &Incident, as_of_us: i64) {
+        let resolved = i.resolved_us.filter(|r| *r <= as_of_us);
+        self.period_order.push(order);
+        self.service.push(i.service.clone());
+        self.severity.push(i.severity.clone());
+        self.resolved.push(i64::from(resolved.is_some()));
+        self.mttr_min
+            .push(resolved.map(|r| minutes(i.opened_us, r)));
+        self.open_age_hours.push(
+            resolved
+                .is_none()
+                .then(|| minutes(i.opened_us, as_of_us) / 60.0),
+        );
+    }
+}
+
+/// The counts of one group, from the SQL.
+#[derive(Clone, Debug, Default)]
+struct Counts {
+    incidents: u64,
+    resolved: u64,
+    open: u64,
+    oldest_open_age_hours: Option<f64>,
+    mttr_mean_min: Option<f64>,
+    mttr_max_min: Option<f64>,
+    mttr_n: u64,
+}
+
+/// The SQL file that aggregates the tagged rows.
+pub const INCIDENT_COUNTS_SQL: &str = include_str!("../../queries/incident_counts.sql");
+
+/// Run `queries/incident_counts.sql` over the tagged rows; counts by (period, service, severity).
+fn run_counts(t: Tagged) -> Result<std::collections::HashMap<(u32, String, String), Counts>> {
+    let input = DataFrame::new_infer_height(vec![
+        Column::new("period_order".into(), t.period_order),
+        Column::new("service".into(), t.service),
+        Column::new("severity".into(), t.severity),
+        Column::new("resolved".into(), t.resolved),
+        Column::new("mttr_min".into(), t.mttr_min),
+        Column::new("open_age_hours".into(), t.open_age_hours),
+    ])
+    .ctx(|| "building incident_periods".into())?;
+    let out = crate::lake::sql::run(
+        "incident_counts.sql",
+        INCIDENT_COUNTS_SQL,
+        &[("incident_periods", input.lazy())],
+    )?
+    .collect()
+    .ctx(|| "running queries/incident_counts.sql".into())?;
+    let u = |c: &str| -> Result<Vec<u64>> {
+        let s = out
+            .column(c)
+            .ctx(|| c.to_string())?
+            .cast(&DataType::UInt64)
+            .ctx(|| c.to_string())?;
+        Ok(s.u64()
+            .ctx(|| c.to_string())?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect())
+    };
+    let f = |c: &str| -> Result<Vec<Option<f64>>> {
+        let s = out
+            .column(c)
+            .ctx(|| c.to_string())?
+            .cast(&DataType::Float64)
+            .ctx(|| c.to_string())?;
+        Ok(s.f64().ctx(|| c.to_string())?.iter().collect())
+    };
+    let txt = |c: &str| -> Result<Vec<String>> {
+        let s = out.column(c).ctx(|| c.to_string())?;
+        Ok(s.str()
+            .ctx(|| c.to_string())?
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect())
+    };
+    let (order, service, severity) = (u("period_order")?, txt("service")?, txt("severity")?);
+    let (incidents, resolved, open, n) =
+        (u("incidents")?, u("resolved")?, u("open")?, u("mttr_n")?);
+    let (age, mean, max) = (
+        f("oldest_open_age_hours")?,
+        f("mttr_mean_min")?,
+        f("mttr_max_min")?,
+    );
+    let mut map = std::collections::HashMap::new();
+    for k in 0..out.height() {
+        map.insert(
+            (order[k] as u32, service[k].clone(), severity[k].clone()),
+            Counts {
+                incidents: incidents[k],
+                resolved: resolved[k],
+                open: open[k],
+                oldest_open_age_hours: age[k],
+                mttr_mean_min: mean[k],
+                mttr_max_min: max[k],
+                mttr_n: n[k],
+            },
+        );
+    }
+    Ok(map)
 }
 
 fn row(
@@ -227,6 +364,7 @@ fn row(
     members: &[&Incident],
     as_of_us: i64,
     median: MedianKind,
+    counts: Counts,
 ) -> IncidentRow {
     let resolved: Vec<f64> = members
         .iter()
@@ -235,10 +373,6 @@ fn row(
                 .filter(|r| *r <= as_of_us)
                 .map(|r| minutes(i.opened_us, r))
         })
-        .collect();
-    let open: Vec<&&Incident> = members
-        .iter()
-        .filter(|i| i.resolved_us.is_none_or(|r| r > as_of_us))
         .collect();
     let ack: Vec<f64> = members
         .iter()
@@ -260,18 +394,15 @@ fn row(
         period: p.clone(),
         service,
         severity,
-        incidents: members.len() as u64,
-        resolved: resolved.len() as u64,
-        open: open.len() as u64,
-        oldest_open_age_hours: open
-            .iter()
-            .map(|i| minutes(i.opened_us, as_of_us) / 60.0)
-            .reduce(f64::max),
-        mttr_mean_min: stats::mean(&resolved),
+        incidents: counts.incidents,
+        resolved: counts.resolved,
+        open: counts.open,
+        oldest_open_age_hours: counts.oldest_open_age_hours,
+        mttr_mean_min: counts.mttr_mean_min,
         mttr_median_min: stats::median(&resolved, median),
         mttr_p90_min: stats::quantile(&resolved, 0.9, median),
-        mttr_max_min: stats::max(&resolved),
-        mttr_n: resolved.len() as u64,
+        mttr_max_min: counts.mttr_max_min,
+        mttr_n: counts.mttr_n,
         mtta_median_min: stats::median(&ack, median),
         mttd_median_min: stats::median(&det, median),
     }

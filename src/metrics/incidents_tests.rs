@@ -76,7 +76,7 @@ fn mttr_counts_resolved_incidents_and_ages_open_ones() {
             Some("2026-10-31T02:00:00Z"),
         ),
     ];
-    let rows = incident_metrics(&incidents, &ps, as_of, &IncidentKnobs::default());
+    let rows = incident_metrics(&incidents, &ps, as_of, &IncidentKnobs::default()).unwrap();
     let get = |svc: &str, sev: &str| {
         rows.iter()
             .find(|r| r.period.label == "window" && r.service == svc && r.severity == sev)
@@ -113,7 +113,7 @@ fn mttr_counts_resolved_incidents_and_ages_open_ones() {
         median: MedianKind::Lower,
         ..Default::default()
     };
-    let rows = incident_metrics(&incidents, &ps, as_of, &lower);
+    let rows = incident_metrics(&incidents, &ps, as_of, &lower).unwrap();
     let all = rows
         .iter()
         .find(|r| r.period.label == "window" && r.service == "*" && r.severity == "*")
@@ -132,7 +132,7 @@ fn an_incident_counts_in_the_period_it_opened_even_if_resolved_after_it() {
         "2026-09-30T23:00:00Z",
         Some("2026-10-01T01:00:00Z"),
     )];
-    let rows = incident_metrics(&incidents, &ps, as_of, &IncidentKnobs::default());
+    let rows = incident_metrics(&incidents, &ps, as_of, &IncidentKnobs::default()).unwrap();
     let sep = rows
         .iter()
         .find(|r| r.period.label == "2026-09" && r.service == "*" && r.severity == "*")
@@ -148,7 +148,7 @@ fn an_incident_counts_in_the_period_it_opened_even_if_resolved_after_it() {
         period_by: crate::knobs::PeriodBy::Resolved,
         ..Default::default()
     };
-    let rows = incident_metrics(&incidents, &ps, as_of, &by_resolved);
+    let rows = incident_metrics(&incidents, &ps, as_of, &by_resolved).unwrap();
     let oct = rows
         .iter()
         .find(|r| r.period.label == "2026-10" && r.service == "*" && r.severity == "*")
@@ -157,7 +157,7 @@ fn an_incident_counts_in_the_period_it_opened_even_if_resolved_after_it() {
     // other environments do not count
     let mut staging = incidents[0].clone();
     staging.environment = "staging".into();
-    let rows = incident_metrics(&[staging], &ps, as_of, &IncidentKnobs::default());
+    let rows = incident_metrics(&[staging], &ps, as_of, &IncidentKnobs::default()).unwrap();
     assert!(rows.iter().all(|r| r.incidents == 0));
 }
 
@@ -173,14 +173,62 @@ proptest! {
             resolved_us: (!open).then_some(base + (start + len) * 60_000_000),
             ..Incident::new(&n.to_string(), ["a", "b", "c"][n % 3], &format!("SEV{sev}"), base + start * 60_000_000)
         }).collect();
-        let rows = incident_metrics(&incidents, &ps, as_of, &IncidentKnobs::default());
+        let rows = incident_metrics(&incidents, &ps, as_of, &IncidentKnobs::default()).unwrap();
         let mut rev = incidents.clone();
         rev.reverse();
-        prop_assert_eq!(&incident_metrics(&rev, &ps, as_of, &IncidentKnobs::default()), &rows);
+        prop_assert_eq!(&incident_metrics(&rev, &ps, as_of, &IncidentKnobs::default()).unwrap(), &rows);
         for r in &rows {
             prop_assert!(r.mttr_median_min.is_none_or(|m| m >= 0.0));
             prop_assert!(r.oldest_open_age_hours.is_none_or(|m| m >= 0.0));
             prop_assert_eq!(r.incidents, r.resolved + r.open);
         }
     }
+}
+
+#[test]
+fn golden_incident_counts_sql() {
+    let input = DataFrame::new_infer_height(vec![
+        Column::new("period_order".into(), [0u32, 0, 0]),
+        Column::new("service".into(), ["login", "login", "store"]),
+        Column::new("severity".into(), ["SEV1", "SEV2", "SEV1"]),
+        Column::new("resolved".into(), [1i64, 0, 1]),
+        Column::new("mttr_min".into(), [Some(30.0f64), None, Some(90.0)]),
+        Column::new("open_age_hours".into(), [None, Some(5.0f64), None]),
+    ])
+    .unwrap();
+    let out = crate::lake::sql::run(
+        "incident_counts.sql",
+        INCIDENT_COUNTS_SQL,
+        &[("incident_periods", input.lazy())],
+    )
+    .unwrap()
+    .collect()
+    .unwrap();
+    let mut lines = Vec::new();
+    for i in 0..out.height() {
+        let cells: Vec<String> = out
+            .columns()
+            .iter()
+            .map(|c| {
+                let v = c.get(i).unwrap();
+                if v.is_null() {
+                    String::new()
+                } else {
+                    v.to_string().trim_matches('"').to_string()
+                }
+            })
+            .collect();
+        lines.push(cells.join(","));
+    }
+    let want = [
+        "0,*,*,3,2,1,5.0,60.0,90.0,2",
+        "0,*,SEV1,2,2,0,,60.0,90.0,2",
+        "0,*,SEV2,1,0,1,5.0,,,0",
+        "0,login,*,2,1,1,5.0,30.0,30.0,1",
+        "0,login,SEV1,1,1,0,,30.0,30.0,1",
+        "0,login,SEV2,1,0,1,5.0,,,0",
+        "0,store,*,1,1,0,,90.0,90.0,1",
+        "0,store,SEV1,1,1,0,,90.0,90.0,1",
+    ];
+    assert_eq!(lines, want);
 }
