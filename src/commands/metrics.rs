@@ -150,7 +150,7 @@ fn change_stage(
         &mut out.written,
     )?;
     let ps = periods::periods(from, to, as_of, s.report_tz, s.knobs.week_start, false);
-    let rows = changes::change_metrics(&deployments, incidents, &links, &ps, as_of, &knobs);
+    let rows = changes::change_metrics(&deployments, incidents, &links, &ps, as_of, &knobs)?;
     write_table(
         out_dir,
         "change_metrics",
@@ -161,7 +161,7 @@ fn change_stage(
     let prev = previous_window(ctx, first);
     let prev_links = changes::link_incidents(incidents, &deployments, from, &knobs);
     let prev_rows =
-        changes::change_metrics(&deployments, incidents, &prev_links, &prev, from, &knobs);
+        changes::change_metrics(&deployments, incidents, &prev_links, &prev, from, &knobs)?;
     out.headline
         .extend(crate::report::change_section::change_headline(
             &rows, &prev_rows,

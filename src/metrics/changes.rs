@@ -364,7 +364,7 @@ pub fn change_metrics(
     periods: &[Period],
     as_of: DateTime<Utc>,
     knobs: &ChangeKnobs,
-) -> Vec<ChangeRow> {
+) -> Result<Vec<ChangeRow>> {
     let as_of_us = as_of.timestamp_micros();
     let counted_incidents: HashMap<&str, &Incident> = incidents
         .iter()
@@ -430,14 +430,19 @@ pub fn change_metrics(
         .map(|c| c.d.service.as_str())
         .collect();
     services.insert("*");
+    let counts = run_counts(&counted, periods)?;
     let mut rows = Vec::new();
-    for p in periods {
+    for (order, p) in periods.iter().enumerate() {
         for service in &services {
             let members: Vec<&Counted> = counted
                 .iter()
                 .filter(|c| (*service == "*" || c.d.service == *service) && in_period(c.d, p))
                 .collect();
-            rows.push(row(p, service, &members, knobs.median));
+            let c = counts
+                .get(&(order as u32, service.to_string()))
+                .cloned()
+                .unwrap_or_default();
+            rows.push(row(p, service, &members, knobs.median, c));
         }
     }
     rows.sort_by(|a, b| {
@@ -447,7 +452,106 @@ pub fn change_metrics(
             &b.service,
         ))
     });
-    rows
+    Ok(rows)
+}
+
+/// The plain counts of one period × service, from `queries/deployment_counts.sql`.
+#[derive(Clone, Debug, Default)]
+struct Counts {
+    deployments: u64,
+    failed: u64,
+    successes: u64,
+    success_days: u64,
+    lead_time_n: u64,
+}
+
+/// The SQL file that aggregates the tagged deployments.
+pub const DEPLOYMENT_COUNTS_SQL: &str = include_str!("../../queries/deployment_counts.sql");
+
+/// Tag each counted deployment with the periods it finished in and run the SQL.
+fn run_counts(counted: &[Counted], periods: &[Period]) -> Result<HashMap<(u32, String), Counts>> {
+    let (mut order, mut service, mut failed, mut success, mut date, mut lead) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for (k, p) in periods.iter().enumerate() {
+        for c in counted.iter().filter(|c| in_period(c.d, p)) {
+            let ok = c.d.is_success();
+            order.push(k as u32);
+            service.push(c.d.service.clone());
+            failed.push(i64::from(c.failed));
+            success.push(i64::from(ok));
+            date.push(ok.then(|| utc_date(c.d.finished_us).to_string()));
+            lead.push(
+                c.d.first_commit_us
+                    .map(|f| c.d.finished_us - f)
+                    .filter(|l| ok && *l >= 0)
+                    .map(|l| l as f64 / US_PER_HOUR),
+            );
+        }
+    }
+    let input = DataFrame::new_infer_height(vec![
+        Column::new("period_order".into(), order),
+        Column::new("service".into(), service),
+        Column::new("failed".into(), failed),
+        Column::new("success".into(), success),
+        Column::new("success_date".into(), date),
+        Column::new("lead_hours".into(), lead),
+    ])
+    .ctx(|| "building deployment_periods".into())?;
+    let out = crate::lake::sql::run(
+        "deployment_counts.sql",
+        DEPLOYMENT_COUNTS_SQL,
+        &[("deployment_periods", input.lazy())],
+    )?
+    .collect()
+    .ctx(|| "running queries/deployment_counts.sql".into())?;
+    let u = |c: &str| -> Result<Vec<u64>> {
+        let s = out
+            .column(c)
+            .ctx(|| c.to_string())?
+            .cast(&DataType::UInt64)
+            .ctx(|| c.to_string())?;
+        Ok(s.u64()
+            .ctx(|| c.to_string())?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect())
+    };
+    let services: Vec<String> = out
+        .column("service")
+        .ctx(|| "service".into())?
+        .str()
+        .ctx(|| "service".into())?
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect();
+    let (orders, deployments, failed, successes, days, leads) = (
+        u("period_order")?,
+        u("deployments")?,
+        u("failed_deployments")?,
+        u("successes")?,
+        u("success_days")?,
+        u("lead_time_n")?,
+    );
+    Ok((0..out.height())
+        .map(|k| {
+            (
+                (orders[k] as u32, services[k].clone()),
+                Counts {
+                    deployments: deployments[k],
+                    failed: failed[k],
+                    successes: successes[k],
+                    success_days: days[k],
+                    lead_time_n: leads[k],
+                },
+            )
+        })
+        .collect())
 }
 
 fn in_period(d: &Deployment, p: &Period) -> bool {
@@ -469,21 +573,24 @@ fn iso_weeks_overlapped(p: &Period) -> i64 {
     (last - first).num_days() / 7 + 1
 }
 
-fn row(p: &Period, service: &str, members: &[&Counted], median: MedianKind) -> ChangeRow {
-    let deployments = members.len() as u64;
-    let failed = members.iter().filter(|c| c.failed).count() as u64;
+fn row(
+    p: &Period,
+    service: &str,
+    members: &[&Counted],
+    median: MedianKind,
+    counts: Counts,
+) -> ChangeRow {
+    let deployments = counts.deployments;
+    let failed = counts.failed;
     let successes: Vec<&Deployment> = members
         .iter()
         .map(|c| c.d)
         .filter(|d| d.is_success())
         .collect();
     let days = (p.end - p.start).num_microseconds().unwrap_or(i64::MAX) as f64 / US_PER_DAY as f64;
-    let deploys_per_day = (days > 0.0).then(|| successes.len() as f64 / days);
-    let deployment_days_per_week = (p.kind != PeriodKind::Day).then(|| {
-        let dates: BTreeSet<NaiveDate> =
-            successes.iter().map(|d| utc_date(d.finished_us)).collect();
-        dates.len() as f64 / iso_weeks_overlapped(p) as f64
-    });
+    let deploys_per_day = (days > 0.0).then(|| counts.successes as f64 / days);
+    let deployment_days_per_week = (p.kind != PeriodKind::Day)
+        .then(|| counts.success_days as f64 / iso_weeks_overlapped(p) as f64);
     let leads: Vec<f64> = successes
         .iter()
         .filter_map(|d| d.first_commit_us.map(|c| d.finished_us - c))
@@ -502,9 +609,9 @@ fn row(p: &Period, service: &str, members: &[&Counted], median: MedianKind) -> C
         deploys_per_day,
         deployment_days_per_week,
         lead_time_median_hours,
-        lead_time_n: leads.len() as u64,
+        lead_time_n: counts.lead_time_n,
         recovery_median_hours,
-        df_band: deploys_per_day.map(|_| df_band(successes.len() as u64, p)),
+        df_band: deploys_per_day.map(|_| df_band(counts.successes, p)),
         lead_time_band: lead_time_median_hours.map(lead_time_band),
         cfr_band: (deployments > 0).then(|| cfr_band(failed, deployments)),
         recovery_band: recovery_median_hours.map(recovery_band),

@@ -63,7 +63,7 @@ fn run(
     knobs: &ChangeKnobs,
 ) -> (Vec<Link>, Vec<ChangeRow>) {
     let links = link_incidents(incs, deps, t(to), knobs);
-    let rows = change_metrics(deps, incs, &links, &window(from, to), t(to), knobs);
+    let rows = change_metrics(deps, incs, &links, &window(from, to), t(to), knobs).unwrap();
     (links, rows)
 }
 
@@ -800,4 +800,53 @@ proptest! {
         prop_assert_eq!(links2, links);
         prop_assert_eq!(rows2, rows);
     }
+}
+
+#[test]
+fn golden_deployment_counts_sql() {
+    let input = DataFrame::new_infer_height(vec![
+        Column::new("period_order".into(), [0u32, 0, 0, 1]),
+        Column::new("service".into(), ["login", "login", "store", "login"]),
+        Column::new("failed".into(), [0i64, 1, 0, 1]),
+        Column::new("success".into(), [1i64, 0, 1, 1]),
+        Column::new(
+            "success_date".into(),
+            [
+                Some("2026-10-01"),
+                None,
+                Some("2026-10-01"),
+                Some("2026-10-08"),
+            ],
+        ),
+        Column::new("lead_hours".into(), [Some(2.0f64), None, None, Some(5.0)]),
+    ])
+    .unwrap();
+    let out = crate::lake::sql::run(
+        "deployment_counts.sql",
+        DEPLOYMENT_COUNTS_SQL,
+        &[("deployment_periods", input.lazy())],
+    )
+    .unwrap()
+    .collect()
+    .unwrap();
+    let lines: Vec<String> = (0..out.height())
+        .map(|i| {
+            out.columns()
+                .iter()
+                .map(|c| c.get(i).unwrap().to_string().trim_matches('"').to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    // period, service, deployments, failed, successes, success days (distinct), lead_time_n
+    assert_eq!(
+        lines,
+        [
+            "0,*,3,1,2,1,1",
+            "0,login,2,1,1,1,1",
+            "0,store,1,0,1,1,0",
+            "1,*,1,1,1,1,1",
+            "1,login,1,1,1,1,1"
+        ]
+    );
 }
