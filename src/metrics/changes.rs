@@ -57,9 +57,14 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use polars::prelude::*;
 
 use super::incidents::{Incident, period_columns};
+
+#[path = "changes_counts.rs"]
+mod counts;
 use super::periods::{Period, PeriodKind};
 use super::stats::{self, MedianKind};
 use crate::error::{PolarsContext, Result};
+pub use counts::DEPLOYMENT_COUNTS_SQL;
+use counts::{Counts, run_counts};
 
 const US_PER_MIN: f64 = 60e6;
 const US_PER_HOUR: f64 = 3_600e6;
@@ -453,105 +458,6 @@ pub fn change_metrics(
         ))
     });
     Ok(rows)
-}
-
-/// The plain counts of one period × service, from `queries/deployment_counts.sql`.
-#[derive(Clone, Debug, Default)]
-struct Counts {
-    deployments: u64,
-    failed: u64,
-    successes: u64,
-    success_days: u64,
-    lead_time_n: u64,
-}
-
-/// The SQL file that aggregates the tagged deployments.
-pub const DEPLOYMENT_COUNTS_SQL: &str = include_str!("../../queries/deployment_counts.sql");
-
-/// Tag each counted deployment with the periods it finished in and run the SQL.
-fn run_counts(counted: &[Counted], periods: &[Period]) -> Result<HashMap<(u32, String), Counts>> {
-    let (mut order, mut service, mut failed, mut success, mut date, mut lead) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    );
-    for (k, p) in periods.iter().enumerate() {
-        for c in counted.iter().filter(|c| in_period(c.d, p)) {
-            let ok = c.d.is_success();
-            order.push(k as u32);
-            service.push(c.d.service.clone());
-            failed.push(i64::from(c.failed));
-            success.push(i64::from(ok));
-            date.push(ok.then(|| utc_date(c.d.finished_us).to_string()));
-            lead.push(
-                c.d.first_commit_us
-                    .map(|f| c.d.finished_us - f)
-                    .filter(|l| ok && *l >= 0)
-                    .map(|l| l as f64 / US_PER_HOUR),
-            );
-        }
-    }
-    let input = DataFrame::new_infer_height(vec![
-        Column::new("period_order".into(), order),
-        Column::new("service".into(), service),
-        Column::new("failed".into(), failed),
-        Column::new("success".into(), success),
-        Column::new("success_date".into(), date),
-        Column::new("lead_hours".into(), lead),
-    ])
-    .ctx(|| "building deployment_periods".into())?;
-    let out = crate::lake::sql::run(
-        "deployment_counts.sql",
-        DEPLOYMENT_COUNTS_SQL,
-        &[("deployment_periods", input.lazy())],
-    )?
-    .collect()
-    .ctx(|| "running queries/deployment_counts.sql".into())?;
-    let u = |c: &str| -> Result<Vec<u64>> {
-        let s = out
-            .column(c)
-            .ctx(|| c.to_string())?
-            .cast(&DataType::UInt64)
-            .ctx(|| c.to_string())?;
-        Ok(s.u64()
-            .ctx(|| c.to_string())?
-            .iter()
-            .map(|v| v.unwrap_or(0))
-            .collect())
-    };
-    let services: Vec<String> = out
-        .column("service")
-        .ctx(|| "service".into())?
-        .str()
-        .ctx(|| "service".into())?
-        .iter()
-        .map(|v| v.unwrap_or("").to_string())
-        .collect();
-    let (orders, deployments, failed, successes, days, leads) = (
-        u("period_order")?,
-        u("deployments")?,
-        u("failed_deployments")?,
-        u("successes")?,
-        u("success_days")?,
-        u("lead_time_n")?,
-    );
-    Ok((0..out.height())
-        .map(|k| {
-            (
-                (orders[k] as u32, services[k].clone()),
-                Counts {
-                    deployments: deployments[k],
-                    failed: failed[k],
-                    successes: successes[k],
-                    success_days: days[k],
-                    lead_time_n: leads[k],
-                },
-            )
-        })
-        .collect())
 }
 
 fn in_period(d: &Deployment, p: &Period) -> bool {
