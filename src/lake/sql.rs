@@ -18,6 +18,13 @@ pub fn run(name: &str, query: &str, tables: &[(&str, LazyFrame)]) -> Result<Lazy
     ctx.execute(query).ctx(|| format!("running queries/{name}"))
 }
 
+/// Run `query` over one table and collect the result.
+pub fn collect(name: &str, query: &str, table: &str, df: DataFrame) -> Result<DataFrame> {
+    run(name, query, &[(table, df.lazy())])?
+        .collect()
+        .ctx(|| format!("running queries/{name}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,33 +61,20 @@ pub(super) fn run_counts(
         Column::new("lead_hours".into(), lead),
     ])
     .ctx(|| "building deployment_periods".into())?;
-    let out = crate::lake::sql::run(
+    let out = crate::lake::sql::collect(
         "deployment_counts.sql",
         DEPLOYMENT_COUNTS_SQL,
-        &[("deployment_periods", input.lazy())],
-    )?
-    .collect()
-    .ctx(|| "running queries/deployment_counts.sql".into())?;
-    let u = |c: &str| -> Result<Vec<u64>> {
-        let s = out
-            .column(c)
-            .ctx(|| c.to_string())?
-            .cast(&DataType::UInt64)
-            .ctx(|| c.to_string())?;
-        Ok(s.u64()
-            .ctx(|| c.to_string())?
-            .iter()
-            .map(|v| v.unwrap_or(0))
+        "deployment_periods",
+        input,
+    )?;
+    let u = |c: &str| crate::metrics::columns::counts(&out, c);
+    let txt = |c: &str| -> Result<Vec<String>> {
+        Ok(crate::metrics::columns::texts(&out, c)?
+            .into_iter()
+            .map(Option::unwrap_or_default)
             .collect())
     };
-    let services: Vec<String> = out
-        .column("service")
-        .ctx(|| "service".into())?
-        .str()
-        .ctx(|| "service".into())?
-        .iter()
-        .map(|v| v.unwrap_or("").to_string())
-        .collect();
+    let services = txt("service")?;
     let (orders, deployments, failed, successes, days, leads) = (
         u("period_order")?,
         u("deployments")?,

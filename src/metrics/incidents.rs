@@ -296,39 +296,18 @@ fn run_counts(t: Tagged) -> Result<std::collections::HashMap<(u32, String, Strin
         Column::new("open_age_hours".into(), t.open_age_hours),
     ])
     .ctx(|| "building incident_periods".into())?;
-    let out = crate::lake::sql::run(
+    let out = crate::lake::sql::collect(
         "incident_counts.sql",
         INCIDENT_COUNTS_SQL,
-        &[("incident_periods", input.lazy())],
-    )?
-    .collect()
-    .ctx(|| "running queries/incident_counts.sql".into())?;
-    let u = |c: &str| -> Result<Vec<u64>> {
-        let s = out
-            .column(c)
-            .ctx(|| c.to_string())?
-            .cast(&DataType::UInt64)
-            .ctx(|| c.to_string())?;
-        Ok(s.u64()
-            .ctx(|| c.to_string())?
-            .iter()
-            .map(|v| v.unwrap_or(0))
-            .collect())
-    };
-    let f = |c: &str| -> Result<Vec<Option<f64>>> {
-        let s = out
-            .column(c)
-            .ctx(|| c.to_string())?
-            .cast(&DataType::Float64)
-            .ctx(|| c.to_string())?;
-        Ok(s.f64().ctx(|| c.to_string())?.iter().collect())
-    };
+        "incident_periods",
+        input,
+    )?;
+    let u = |c: &str| crate::metrics::columns::counts(&out, c);
+    let f = |c: &str| crate::metrics::columns::reals(&out, c);
     let txt = |c: &str| -> Result<Vec<String>> {
-        let s = out.column(c).ctx(|| c.to_string())?;
-        Ok(s.str()
-            .ctx(|| c.to_string())?
-            .iter()
-            .map(|v| v.unwrap_or("").to_string())
+        Ok(crate::metrics::columns::texts(&out, c)?
+            .into_iter()
+            .map(Option::unwrap_or_default)
             .collect())
     };
     let (order, service, severity) = (u("period_order")?, txt("service")?, txt("severity")?);

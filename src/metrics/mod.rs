@@ -2,6 +2,7 @@
 //! and `as_of` are parameters, so every figure is reproducible from the lake.
 
 pub mod changes;
+pub mod columns;
 pub mod impact;
 pub mod incidents;
 pub mod periods;

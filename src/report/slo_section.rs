@@ -18,30 +18,7 @@ pub fn slo_missing() -> Section {
     }
 }
 
-fn text(df: &DataFrame, c: &str) -> Result<Vec<Option<String>>> {
-    let col = df.column(c).ctx(|| format!("slo_metrics column {c}"))?;
-    let col = col
-        .cast(&DataType::String)
-        .ctx(|| format!("slo_metrics column {c}"))?;
-    Ok(col
-        .str()
-        .ctx(|| format!("slo_metrics column {c}"))?
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect())
-}
-
-fn num(df: &DataFrame, c: &str) -> Result<Vec<Option<f64>>> {
-    let col = df.column(c).ctx(|| format!("slo_metrics column {c}"))?;
-    let col = col
-        .cast(&DataType::Float64)
-        .ctx(|| format!("slo_metrics column {c}"))?;
-    Ok(col
-        .f64()
-        .ctx(|| format!("slo_metrics column {c}"))?
-        .iter()
-        .collect())
-}
+use crate::metrics::columns::{reals as num, texts as text};
 
 fn flag(df: &DataFrame, c: &str) -> Result<Vec<Option<bool>>> {
     let col = df.column(c).ctx(|| format!("slo_metrics column {c}"))?;
