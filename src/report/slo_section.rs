@@ -6,6 +6,7 @@ use polars::prelude::*;
 use super::charts::{Line, line_chart};
 use super::view::{ActionItem, Chart, Section, Table};
 use crate::error::{PolarsContext, Result};
+use crate::metrics::columns::{reals as num, texts as text};
 use crate::metrics::slo::SloKnobs;
 
 /// The section shown when no SLO export has been loaded.
@@ -17,8 +18,6 @@ pub fn slo_missing() -> Section {
         ..Section::default()
     }
 }
-
-use crate::metrics::columns::{reals as num, texts as text};
 
 fn flag(df: &DataFrame, c: &str) -> Result<Vec<Option<bool>>> {
     let col = df.column(c).ctx(|| format!("slo_metrics column {c}"))?;
