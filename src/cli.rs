@@ -108,6 +108,28 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print the resolved settings.
     Config(ConfigArgs),
+    /// Look at the lake: what it holds, and its commits.
+    Lake(LakeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LakeArgs {
+    #[command(subcommand)]
+    pub action: LakeAction,
+}
+
+/// What to do with the lake.
+#[derive(Debug, Subcommand)]
+pub enum LakeAction {
+    /// Per dataset: rows, partitions, days, bytes, files, last ingest, quarantined rows; pending commits.
+    Status(FormatArgs),
+    /// Every commit (run id, command, time, files added and replaced, rows in).
+    History {
+        /// Only the commits that touched this dataset.
+        dataset: Option<String>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
 }
 
 #[derive(Debug, Args)]

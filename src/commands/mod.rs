@@ -8,6 +8,7 @@ mod config_cmd;
 mod demo;
 mod generate;
 mod ingest;
+mod lake_cmd;
 mod metrics;
 mod report;
 mod run;
@@ -93,6 +94,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
         Command::Generate(a) => generate::generate_cmd(&ctx, &cli.global, &a),
         Command::Schema(a) => schema::schema_cmd(&a),
         Command::Config(a) => config_cmd::config_cmd(&ctx, &a),
+        Command::Lake(a) => lake_cmd::lake_cmd(&ctx, &a),
     }
 }
 

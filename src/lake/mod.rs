@@ -12,6 +12,7 @@ pub mod lock;
 pub mod manifest;
 pub mod merge;
 pub mod sql;
+pub mod status;
 pub mod txn;
 
 use std::collections::BTreeSet;

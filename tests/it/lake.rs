@@ -153,3 +153,64 @@ fn a_crash_after_the_commit_point_is_completed_by_the_next_run() {
     assert!(!lake.join("_txn/crashed.json").exists());
     assert_eq!(std::fs::read_dir(&part_dir).unwrap().count(), 1);
 }
+
+#[test]
+fn lake_status_and_history_describe_the_lake_without_reading_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    for f in ["ingest_good/ccu.csv", "bad_rows/ccu.csv"] {
+        opsbench()
+            .arg("--lake")
+            .arg(&lake)
+            .args(["ingest", "ccu"])
+            .arg(fixture(f))
+            .assert()
+            .success();
+    }
+    let out = opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["lake", "status", "--json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    let ccu = v["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dataset"] == "ccu")
+        .unwrap();
+    // ingest_good: 4 rows over 2 days; bad_rows' 4 good rows replace 2 of them (the keys
+    // 10-01 00:00 and 00:05 of eu-west s1) and add 2
+    assert_eq!(ccu["rows"], 6);
+    assert_eq!(ccu["partitions"], 2);
+    assert_eq!(ccu["first_date"], "2026-10-01");
+    assert_eq!(ccu["last_date"], "2026-10-02");
+    assert_eq!(ccu["quarantined_by_rule"]["not_an_integer"], 2);
+    assert_eq!(
+        ccu["last_export"],
+        fixture("bad_rows/ccu.csv").display().to_string()
+    );
+    let incidents = v["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dataset"] == "incidents")
+        .unwrap();
+    assert_eq!(
+        (incidents["rows"].as_u64(), incidents["files"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert!(incidents["last_ingest_at"].is_null());
+    let out = opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["lake", "history", "ccu", "--json"])
+        .assert()
+        .success();
+    let h: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(h.as_array().unwrap().len(), 2);
+    assert_eq!(h[1]["rows_quarantined"], 7);
+    assert_eq!(h[1]["command"], "ingest");
+}

@@ -1,0 +1,85 @@
+//! `opsbench lake status` and `opsbench lake history [DATASET]`: what the lake holds and every
+//! commit it has had, from the manifest and the Parquet footers. Read-only, no lock.
+
+use crate::cli::{LakeAction, LakeArgs, OutputFormat};
+use crate::commands::{Ctx, dataset_arg, fmt_count, print_json};
+use crate::error::{Result, exit};
+use crate::lake::Lake;
+
+pub fn lake_cmd(ctx: &Ctx, args: &LakeArgs) -> Result<u8> {
+    let lake = Lake::new(&ctx.settings.lake_dir);
+    match &args.action {
+        LakeAction::Status(f) => {
+            let st = crate::lake::status::status(&lake)?;
+            match f.resolved() {
+                OutputFormat::Json => print_json(&st)?,
+                OutputFormat::Text => {
+                    println!(
+                        "lake {} (schema version {})",
+                        lake.root().display(),
+                        st.schema_version
+                    );
+                    println!(
+                        "{:<12} {:>12} {:>6} {:>11} {:>11} {:>12} {:>11}  last ingest",
+                        "dataset", "rows", "files", "first day", "last day", "bytes", "quarantined"
+                    );
+                    for d in &st.datasets {
+                        let q: u64 = d.quarantined_by_rule.values().sum();
+                        println!(
+                            "{:<12} {:>12} {:>6} {:>11} {:>11} {:>12} {:>11}  {}",
+                            d.dataset,
+                            fmt_count(d.rows),
+                            d.files,
+                            d.first_date.as_deref().unwrap_or("—"),
+                            d.last_date.as_deref().unwrap_or("—"),
+                            fmt_count(d.bytes),
+                            fmt_count(q),
+                            match (&d.last_ingest_at, &d.last_export) {
+                                (Some(t), Some(p)) => format!("{t} from {p}"),
+                                _ => "never".into(),
+                            }
+                        );
+                    }
+                    for i in &st.pending_intents {
+                        println!("pending commit intent: _txn/{i} (the next run completes it)");
+                    }
+                    for s in &st.staging_folders {
+                        println!("staging folder: _staging/{s} (the next run discards it)");
+                    }
+                }
+            }
+        }
+        LakeAction::History { dataset, format } => {
+            let manifest = lake.manifest()?;
+            let name = dataset
+                .as_deref()
+                .map(dataset_arg)
+                .transpose()?
+                .map(|d| d.name().to_string());
+            let commits: Vec<_> = manifest
+                .commits
+                .iter()
+                .filter(|c| name.as_ref().is_none_or(|n| c.datasets.contains(n)))
+                .collect();
+            match format.resolved() {
+                OutputFormat::Json => print_json(&commits)?,
+                OutputFormat::Text => {
+                    for c in commits {
+                        println!(
+                            "{}  {:<8} run {}  {}: {} file(s) added, {} replaced, {} row(s) in, {} quarantined",
+                            c.committed_at,
+                            c.command,
+                            c.run_id,
+                            c.datasets.join(", "),
+                            c.files_added.len(),
+                            c.files_replaced.len(),
+                            fmt_count(c.rows_in),
+                            fmt_count(c.rows_quarantined)
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(exit::OK)
+}
