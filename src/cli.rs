@@ -123,6 +123,15 @@ pub struct LakeArgs {
 pub enum LakeAction {
     /// Per dataset: rows, partitions, days, bytes, files, last ingest, quarantined rows; pending commits.
     Status(FormatArgs),
+    /// Remove a dataset's partitions in `--from`..`--to` (days, end excluded), in one commit.
+    Delete {
+        /// The dataset.
+        dataset: String,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Apply `[retention]`: remove partitions older than each dataset's retention before as_of.
+    Prune(FormatArgs),
     /// Every commit (run id, command, time, files added and replaced, rows in).
     History {
         /// Only the commits that touched this dataset.

@@ -92,6 +92,8 @@ pub struct Settings {
     pub profile: String,
     /// The metric knobs (`[metrics]`).
     pub knobs: Knobs,
+    /// Days each dataset keeps before `as_of` (`[retention]`; absent = forever).
+    pub retention: BTreeMap<Dataset, u32>,
     /// The service catalogue (`[services.NAME]`).
     pub services: BTreeMap<String, crate::catalog::ServiceSettings>,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
@@ -120,6 +122,7 @@ impl Default for Settings {
             profile: "default".to_string(),
             knobs: Knobs::default(),
             services: BTreeMap::new(),
+            retention: BTreeMap::new(),
             origins,
         }
     }
@@ -386,6 +389,28 @@ impl Settings {
                         self.set(&full, &text, &origin)?;
                     }
                 }
+                "retention" => {
+                    let t = as_table(&origin, key, value)?;
+                    for (name, v) in t {
+                        let full = format!("retention.{name}");
+                        let dataset = Dataset::from_name(name).ok_or_else(|| {
+                            Error::config(
+                                &origin,
+                                &full,
+                                format!("unknown dataset; expected one of {}", dataset_list()),
+                            )
+                        })?;
+                        let text = scalar_text(&origin, &full, v)?;
+                        let t = text.trim();
+                        if t.eq_ignore_ascii_case("forever") {
+                            continue;
+                        }
+                        let days: u32 = t.strip_suffix('d').unwrap_or(t).trim().parse().ok().filter(|d| *d > 0).ok_or_else(|| {
+                            Error::config(&origin, &full, format!("expected a number of days such as `400` or `\"400d\"`, or `\"forever\"`, found `{text}`"))
+                        })?;
+                        self.retention.insert(dataset, days);
+                    }
+                }
                 "services" => {
                     let t = as_table(&origin, key, value)?;
                     self.services = crate::catalog::parse_services(&origin, t)?;
@@ -409,7 +434,7 @@ impl Settings {
                         &origin,
                         other,
                         format!(
-                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `datasets`",
+                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `datasets`",
                             KEYS.iter()
                                 .filter(|k| !k.contains('.'))
                                 .map(|k| format!("`{k}`"))
@@ -470,6 +495,9 @@ impl Settings {
             ("profile".to_string(), self.profile.clone()),
         ];
         out.extend(self.knobs.describe());
+        for (d, days) in &self.retention {
+            out.push((format!("retention.{d}"), format!("{days}d")));
+        }
         for (name, svc) in &self.services {
             out.push((
                 format!("services.{name}.slo_availability_target"),
@@ -501,7 +529,11 @@ impl Settings {
             return o;
         }
         match &self.config_path {
-            Some(p) if key.starts_with("datasets.") || key.starts_with("services.") => {
+            Some(p)
+                if key.starts_with("datasets.")
+                    || key.starts_with("services.")
+                    || key.starts_with("retention.") =>
+            {
                 p.to_str().unwrap_or("config file")
             }
             _ => "default",

@@ -194,3 +194,30 @@ fn thresholds() {
     assert_eq!(parse_minutes("90s"), None);
     assert_eq!(parse_minutes("0m"), None);
 }
+
+#[test]
+fn retention_in_days_or_forever() {
+    let file = "[retention]\nccu = \"400d\"\nslo = 30\nincidents = \"forever\"\n";
+    let s = Settings::resolve(
+        Some((Path::new("o.toml"), file)),
+        &env(&[]),
+        &GlobalArgs::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(s.retention.get(&Dataset::Ccu), Some(&400));
+    assert_eq!(s.retention.get(&Dataset::Slo), Some(&30));
+    assert_eq!(s.retention.get(&Dataset::Incidents), None);
+    let err = Settings::resolve(
+        Some((Path::new("o.toml"), "[retention]\nccu = \"soon\"\n")),
+        &env(&[]),
+        &GlobalArgs::default(),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("o.toml: key `retention.ccu`: expected a number of days"),
+        "{err}"
+    );
+}

@@ -3,8 +3,9 @@
 
 use crate::cli::{LakeAction, LakeArgs, OutputFormat};
 use crate::commands::{Ctx, dataset_arg, fmt_count, print_json};
-use crate::error::{Result, exit};
+use crate::error::{Error, Result, exit};
 use crate::lake::Lake;
+use crate::lake::delete::Removed;
 
 pub fn lake_cmd(ctx: &Ctx, args: &LakeArgs) -> Result<u8> {
     let lake = Lake::new(&ctx.settings.lake_dir);
@@ -49,6 +50,30 @@ pub fn lake_cmd(ctx: &Ctx, args: &LakeArgs) -> Result<u8> {
                 }
             }
         }
+        LakeAction::Delete { dataset, format } => {
+            let d = dataset_arg(dataset)?;
+            let (Some(from), Some(to)) = (ctx.settings.from, ctx.settings.to) else {
+                return Err(Error::Usage(
+                    "lake delete needs --from DATE and --to DATE (the days removed, end excluded)"
+                        .into(),
+                ));
+            };
+            let lock = lake.lock("lake delete")?;
+            let removed = crate::lake::delete::delete_days(
+                &lake,
+                &lock,
+                d,
+                from,
+                to,
+                "lake delete",
+                ctx.now,
+            )?;
+            print_removed(&[removed], format.resolved())?;
+        }
+        LakeAction::Prune(format) => {
+            let removed = prune(ctx, &lake)?;
+            print_removed(&removed, format.resolved())?;
+        }
         LakeAction::History { dataset, format } => {
             let manifest = lake.manifest()?;
             let name = dataset
@@ -82,4 +107,49 @@ pub fn lake_cmd(ctx: &Ctx, args: &LakeArgs) -> Result<u8> {
         }
     }
     Ok(exit::OK)
+}
+
+/// Apply `[retention]`: per dataset, remove the days before `as_of − retention`.
+pub fn prune(ctx: &Ctx, lake: &Lake) -> Result<Vec<Removed>> {
+    let mut out = Vec::new();
+    if ctx.settings.retention.is_empty() {
+        return Ok(out);
+    }
+    let lock = lake.lock("lake prune")?;
+    let today = ctx.as_of().date_naive();
+    for (dataset, days) in &ctx.settings.retention {
+        let keep_from = today - chrono::Duration::days(i64::from(*days));
+        let removed = crate::lake::delete::delete_days(
+            lake,
+            &lock,
+            *dataset,
+            chrono::NaiveDate::MIN,
+            keep_from,
+            "lake prune",
+            ctx.now,
+        )?;
+        out.push(removed);
+    }
+    Ok(out)
+}
+
+fn print_removed(removed: &[Removed], format: OutputFormat) -> Result<()> {
+    match format {
+        OutputFormat::Json => print_json(&removed)?,
+        OutputFormat::Text => {
+            if removed.is_empty() {
+                println!("nothing to remove: no [retention] is configured");
+            }
+            for r in removed {
+                println!(
+                    "{}: removed {} partition(s), {} file(s), {} row(s)",
+                    r.dataset,
+                    fmt_count(r.partitions),
+                    fmt_count(r.files),
+                    fmt_count(r.rows)
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -53,6 +53,8 @@ pub fn configured_inputs(settings: &Settings) -> Result<Vec<(Dataset, Vec<PathBu
 #[derive(serde::Serialize)]
 pub struct RunSummary {
     pub ingest: IngestRun,
+    /// Partitions removed by `[retention]` (the nightly `run` only).
+    pub pruned: Vec<crate::lake::delete::Removed>,
     pub outputs: Written,
     pub seconds: f64,
 }
@@ -64,9 +66,15 @@ pub fn ingest_and_report(
     command: &str,
     sets: &[(Dataset, Vec<PathBuf>)],
     force: bool,
+    prune: bool,
 ) -> Result<(RunSummary, u8)> {
     let started = std::time::Instant::now();
     let ingest = ingest_sets(ctx, lake, command, sets, force)?;
+    let pruned = if prune {
+        super::lake_cmd::prune(ctx, lake)?
+    } else {
+        Vec::new()
+    };
     let outputs = write_report(ctx, lake, &ctx.settings.out_dir)?;
     let code = if ingest.problems.is_empty() {
         exit::OK
@@ -76,6 +84,7 @@ pub fn ingest_and_report(
     Ok((
         RunSummary {
             ingest,
+            pruned,
             outputs,
             seconds: started.elapsed().as_secs_f64(),
         },
@@ -89,6 +98,12 @@ pub fn print_run(summary: &RunSummary, format: OutputFormat) -> Result<()> {
         OutputFormat::Json => print_json(summary)?,
         OutputFormat::Text => {
             print_summary(&summary.ingest);
+            for r in summary.pruned.iter().filter(|r| r.files > 0) {
+                println!(
+                    "retention: removed {} partition(s) of {} ({} rows)",
+                    r.partitions, r.dataset, r.rows
+                );
+            }
             print_written(&summary.outputs);
             println!("done in {:.1} s", summary.seconds);
         }
@@ -104,7 +119,7 @@ pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<u8> {
     }
     let lake = Lake::new(&ctx.settings.lake_dir);
     let sets = configured_inputs(&ctx.settings)?;
-    let (summary, code) = ingest_and_report(ctx, &lake, "run", &sets, args.force)?;
+    let (summary, code) = ingest_and_report(ctx, &lake, "run", &sets, args.force, true)?;
     print_run(&summary, args.format.resolved())?;
     Ok(code)
 }

@@ -63,6 +63,9 @@ pub struct CommitRecord {
     pub files_replaced: Vec<String>,
     pub rows_in: u64,
     pub rows_quarantined: u64,
+    /// Rows removed (`lake delete`, `lake prune`); absent in older manifests.
+    #[serde(default)]
+    pub rows_out: u64,
 }
 
 impl Manifest {

@@ -8,6 +8,7 @@
 //! only, never from raw strings. Readers see only committed files: staged and temporary files
 //! live outside the dataset folders, and names starting with `.` or `_` are never read.
 
+pub mod delete;
 pub mod lock;
 pub mod manifest;
 pub mod merge;
@@ -159,6 +160,7 @@ impl Lake {
                 files_replaced: intent.removes.clone(),
                 rows_in: summary.rows_in,
                 rows_quarantined: summary.rows_quarantined,
+                rows_out: 0,
             });
             let staged_manifest = staging.join("_manifest.json");
             txn::write_atomic(&staged_manifest, &manifest.to_bytes()?)?;

@@ -214,3 +214,93 @@ fn lake_status_and_history_describe_the_lake_without_reading_its_data() {
     assert_eq!(h[1]["rows_quarantined"], 7);
     assert_eq!(h[1]["command"], "ingest");
 }
+
+#[test]
+fn lake_delete_and_prune_remove_whole_days_in_one_recorded_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["ingest", "ccu"])
+        .arg(fixture("ingest_good/ccu.csv"))
+        .assert()
+        .success();
+    // a range without data changes nothing
+    opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args([
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-02-01",
+            "lake",
+            "delete",
+            "ccu",
+        ])
+        .assert()
+        .success();
+    let before = tree_hashes(&lake);
+    assert_eq!(read_back(&lake, Dataset::Ccu).height(), 4);
+    // delete 2026-10-01 (3 rows), keep 2026-10-02
+    let out = opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args([
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-02",
+            "lake",
+            "delete",
+            "ccu",
+            "--json",
+        ])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(
+        (v[0]["partitions"].as_u64(), v[0]["rows"].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert_ne!(tree_hashes(&lake), before);
+    assert_eq!(read_back(&lake, Dataset::Ccu).height(), 1);
+    assert!(!lake.join("ccu/date=2026-10-01").exists());
+    let m = opsbench::lake::Lake::new(&lake).manifest().unwrap();
+    let last = m.commits.last().unwrap();
+    assert_eq!((last.command.as_str(), last.rows_out), ("lake delete", 3));
+    // without --from/--to it is a usage error
+    opsbench()
+        .arg("--lake")
+        .arg(&lake)
+        .args(["lake", "delete", "ccu"])
+        .assert()
+        .code(2);
+    // retention: ccu keeps 30 days before as_of 2026-11-15 → 2026-10-02 goes
+    let cfg = dir.path().join("opsbench.toml");
+    std::fs::write(
+        &cfg,
+        "[retention]\nccu = \"30d\"\nincidents = \"forever\"\n",
+    )
+    .unwrap();
+    opsbench()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--lake")
+        .arg(&lake)
+        .args(["--as-of", "2026-11-15T00:00:00Z", "lake", "prune"])
+        .assert()
+        .success();
+    assert_eq!(read_back(&lake, Dataset::Ccu).height(), 0);
+    assert_eq!(
+        opsbench::lake::Lake::new(&lake)
+            .manifest()
+            .unwrap()
+            .commits
+            .last()
+            .unwrap()
+            .command,
+        "lake prune"
+    );
+}
