@@ -132,6 +132,14 @@ pub enum LakeAction {
     },
     /// Apply `[retention]`: remove partitions older than each dataset's retention before as_of.
     Prune(FormatArgs),
+    /// Rewrite partitions made of several files into one file each (same rows), in one commit.
+    Compact {
+        /// Only partitions with at least this many files.
+        #[arg(long = "min-files", default_value_t = 2)]
+        min_files: usize,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Every commit (run id, command, time, files added and replaced, rows in).
     History {
         /// Only the commits that touched this dataset.

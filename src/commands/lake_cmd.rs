@@ -74,6 +74,29 @@ pub fn lake_cmd(ctx: &Ctx, args: &LakeArgs) -> Result<u8> {
             let removed = prune(ctx, &lake)?;
             print_removed(&removed, format.resolved())?;
         }
+        LakeAction::Compact { min_files, format } => {
+            let lock = lake.lock("lake compact")?;
+            let done = crate::lake::compact::compact(&lake, &lock, *min_files, ctx.now)?;
+            match format.resolved() {
+                OutputFormat::Json => print_json(&done)?,
+                OutputFormat::Text => {
+                    for c in done.iter().filter(|c| c.partitions > 0) {
+                        println!(
+                            "{}: {} partition(s): {} files ({} bytes) → {} files ({} bytes)",
+                            c.dataset,
+                            fmt_count(c.partitions),
+                            fmt_count(c.files_before),
+                            fmt_count(c.bytes_before),
+                            fmt_count(c.files_after),
+                            fmt_count(c.bytes_after)
+                        );
+                    }
+                    if done.iter().all(|c| c.partitions == 0) {
+                        println!("nothing to compact: every partition is one file");
+                    }
+                }
+            }
+        }
         LakeAction::History { dataset, format } => {
             let manifest = lake.manifest()?;
             let name = dataset

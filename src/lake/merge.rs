@@ -96,7 +96,7 @@ pub fn merge(dataset: Dataset, existing: LazyFrame, batch: LazyFrame) -> Result<
 }
 
 /// The columns a partition's rows are sorted by, so files are deterministic.
-fn sort_columns(dataset: Dataset) -> Vec<&'static str> {
+pub(crate) fn sort_columns(dataset: Dataset) -> Vec<&'static str> {
     match dataset {
         Dataset::Cost => vec![
             "ChargePeriodStart",

@@ -8,6 +8,7 @@
 //! only, never from raw strings. Readers see only committed files: staged and temporary files
 //! live outside the dataset folders, and names starting with `.` or `_` are never read.
 
+pub mod compact;
 pub mod delete;
 pub mod lock;
 pub mod manifest;

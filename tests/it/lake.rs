@@ -304,3 +304,78 @@ fn lake_delete_and_prune_remove_whole_days_in_one_recorded_commit() {
         "lake prune"
     );
 }
+
+#[test]
+fn lake_compact_rewrites_many_files_into_one_with_the_same_rows() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    opsbench()
+        .arg("--lake")
+        .arg(&a)
+        .args(["ingest", "ccu"])
+        .arg(fixture("ingest_good/ccu.csv"))
+        .assert()
+        .success();
+    opsbench()
+        .arg("--lake")
+        .arg(&b)
+        .args(["ingest", "ccu"])
+        .arg(fixture("bad_rows/ccu.csv"))
+        .assert()
+        .success();
+    // a partition of two files: late data written by another writer
+    let from_b = std::fs::read_dir(b.join("ccu/date=2026-10-01"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::copy(&from_b, a.join("ccu/date=2026-10-01/part-late.parquet")).unwrap();
+    let all = |lake: &std::path::Path| {
+        read_back(lake, Dataset::Ccu)
+            .sort(
+                ["ts", "region", "shard", "ccu"],
+                SortMultipleOptions::default().with_nulls_last(true),
+            )
+            .unwrap()
+    };
+    let before = all(&a);
+    assert_eq!(before.height(), 7);
+    let out = opsbench()
+        .arg("--lake")
+        .arg(&a)
+        .args(["lake", "compact", "--json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let ccu = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["dataset"] == "ccu")
+        .unwrap();
+    assert_eq!(
+        (
+            ccu["partitions"].as_u64(),
+            ccu["files_before"].as_u64(),
+            ccu["files_after"].as_u64()
+        ),
+        (Some(1), Some(2), Some(1))
+    );
+    assert_eq!(
+        std::fs::read_dir(a.join("ccu/date=2026-10-01"))
+            .unwrap()
+            .count(),
+        1
+    );
+    crate::util::assert_frame_eq(&all(&a), &before);
+    // a second compaction has nothing to do
+    let out = opsbench()
+        .arg("--lake")
+        .arg(&a)
+        .args(["lake", "compact"])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("nothing to compact"));
+}
