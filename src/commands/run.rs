@@ -12,6 +12,9 @@ use crate::error::{Error, Result, exit};
 use crate::lake::Lake;
 use crate::schema::Dataset;
 
+/// A partition with at least this many files is compacted at the end of `run`.
+pub const COMPACT_MIN_FILES: usize = 8;
+
 /// Expand each configured dataset's input globs into sorted file lists.
 pub fn configured_inputs(settings: &Settings) -> Result<Vec<(Dataset, Vec<PathBuf>)>> {
     let mut out = Vec::new();
@@ -75,6 +78,11 @@ pub fn ingest_and_report(
     } else {
         Vec::new()
     };
+    if prune {
+        // partitions that other writers left in many files
+        let lock = lake.lock("run compact")?;
+        crate::lake::compact::compact(lake, &lock, COMPACT_MIN_FILES, ctx.now)?;
+    }
     let outputs = write_report(ctx, lake, &ctx.settings.out_dir)?;
     let code = if ingest.problems.is_empty() {
         exit::OK
