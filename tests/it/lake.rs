@@ -379,3 +379,60 @@ fn lake_compact_rewrites_many_files_into_one_with_the_same_rows() {
         .success();
     assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("nothing to compact"));
 }
+
+#[test]
+fn run_compacts_partitions_of_many_files_at_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    opsbench()
+        .arg("--out")
+        .arg(&exports)
+        .args([
+            "generate",
+            "--days",
+            "2",
+            "--end",
+            "2026-10-31",
+            "--regions",
+            "1",
+            "--services",
+            "1",
+        ])
+        .assert()
+        .success();
+    let cfg = exports.join("opsbench.toml");
+    let run = || {
+        opsbench()
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .args(["--as-of", "2026-11-01T00:00:00Z", "--quiet", "run"])
+            .assert()
+            .success();
+    };
+    run();
+    // another writer left eight small files in one partition
+    let part = exports.join("lake/events");
+    let day = std::fs::read_dir(&part)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let file = std::fs::read_dir(&day)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for n in 0..7 {
+        std::fs::copy(&file, day.join(format!("part-other-{n}.parquet"))).unwrap();
+    }
+    run();
+    assert_eq!(std::fs::read_dir(&day).unwrap().count(), 1);
+    let m = opsbench::lake::Lake::new(exports.join("lake"))
+        .manifest()
+        .unwrap();
+    assert!(m.commits.iter().any(|c| c.command == "lake compact"));
+}
