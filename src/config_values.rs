@@ -1,0 +1,63 @@
+//! Parsers for the values of settings: time zones, dates, instants, durations in minutes, and
+//! local midnights. Pure: no I/O, no clock.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+/// An IANA zone name (`UTC` and `Z` included).
+pub fn parse_tz(s: &str) -> Option<Tz> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("utc") || s == "Z" {
+        return Some(Tz::UTC);
+    }
+    s.parse().ok()
+}
+
+/// A `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+/// An RFC 3339 instant, or a date (its UTC midnight).
+pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    parse_date(s).map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+}
+
+/// `5m`, `1h`, `90s` (whole minutes only), or a bare number of minutes.
+pub fn parse_minutes(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], s[i..].trim()),
+        None => (s, "m"),
+    };
+    let n: u32 = num.parse().ok()?;
+    let minutes = match unit {
+        "m" | "min" => n,
+        "h" => n.checked_mul(60)?,
+        "s" if n.is_multiple_of(60) => n / 60,
+        _ => return None,
+    };
+    (minutes > 0).then_some(minutes)
+}
+
+/// Midnight of `date` in `tz` as an instant (the earlier one if it is ambiguous; the first
+/// instant after the gap if it does not exist).
+pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let naive = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
+        chrono::LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
+        chrono::LocalResult::None => {
+            let later = naive + chrono::Duration::hours(1);
+            tz.from_local_datetime(&later)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|| naive.and_utc())
+        }
+    }
+}
