@@ -9,21 +9,9 @@ fn ingesting_the_same_export_twice_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     let f = fixture("ingest_good/incidents.csv");
-    opsbench()
-        .arg("--lake")
-        .arg(&lake)
-        .args(["ingest", "incidents"])
-        .arg(&f)
-        .assert()
-        .success();
+    crate::util::ingest_ok(&lake, "incidents", &f);
     let before = tree_hashes(&lake);
-    let out = opsbench()
-        .arg("--lake")
-        .arg(&lake)
-        .args(["ingest", "incidents"])
-        .arg(&f)
-        .assert()
-        .success();
+    let out = crate::util::ingest_ok(&lake, "incidents", &f);
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(stdout.contains("(1 already loaded)"), "{stdout}");
     assert_eq!(tree_hashes(&lake), before);
@@ -48,13 +36,11 @@ fn a_newer_incident_replaces_the_older_and_leaves_its_old_partition() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     for v in ["v1", "v2"] {
-        opsbench()
-            .arg("--lake")
-            .arg(&lake)
-            .args(["ingest", "incidents"])
-            .arg(fixture(&format!("incidents_update/{v}.csv")))
-            .assert()
-            .success();
+        crate::util::ingest_ok(
+            &lake,
+            "incidents",
+            &fixture(&format!("incidents_update/{v}.csv")),
+        );
     }
     let rows = read_back(&lake, Dataset::Incidents);
     let titles = crate::util::strings(&rows, "title");
@@ -103,13 +89,7 @@ fn a_second_run_while_the_lake_is_locked_exits_3_naming_the_holder() {
 fn a_crash_after_the_commit_point_is_completed_by_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    opsbench()
-        .arg("--lake")
-        .arg(&lake)
-        .args(["ingest", "ccu"])
-        .arg(fixture("ingest_good/ccu.csv"))
-        .assert()
-        .success();
+    crate::util::ingest_ok(&lake, "ccu", &fixture("ingest_good/ccu.csv"));
     // simulate a run that died after writing its intent: stage a copy of a partition file
     let part_dir = lake.join("ccu/date=2026-10-02");
     let existing = std::fs::read_dir(&part_dir)
@@ -132,13 +112,7 @@ fn a_crash_after_the_commit_point_is_completed_by_the_next_run() {
     opsbench::lake::txn::write_intent(&lake, &intent).unwrap();
     // and a run that died before its commit point
     std::fs::create_dir_all(lake.join("_staging/halfway/ccu")).unwrap();
-    opsbench()
-        .arg("--lake")
-        .arg(&lake)
-        .args(["ingest", "ccu"])
-        .arg(fixture("bad_rows/ccu.csv"))
-        .assert()
-        .success();
+    crate::util::ingest_ok(&lake, "ccu", &fixture("bad_rows/ccu.csv"));
     assert!(
         part_dir.join("part-crashed.parquet").exists()
             || std::fs::read_dir(&part_dir).unwrap().count() == 1
@@ -159,13 +133,7 @@ fn lake_status_and_history_describe_the_lake_without_reading_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     for f in ["ingest_good/ccu.csv", "bad_rows/ccu.csv"] {
-        opsbench()
-            .arg("--lake")
-            .arg(&lake)
-            .args(["ingest", "ccu"])
-            .arg(fixture(f))
-            .assert()
-            .success();
+        crate::util::ingest_ok(&lake, "ccu", &fixture(f));
     }
     let out = opsbench()
         .arg("--lake")
@@ -219,13 +187,7 @@ fn lake_status_and_history_describe_the_lake_without_reading_its_data() {
 fn lake_delete_and_prune_remove_whole_days_in_one_recorded_commit() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    opsbench()
-        .arg("--lake")
-        .arg(&lake)
-        .args(["ingest", "ccu"])
-        .arg(fixture("ingest_good/ccu.csv"))
-        .assert()
-        .success();
+    crate::util::ingest_ok(&lake, "ccu", &fixture("ingest_good/ccu.csv"));
     // a range without data changes nothing
     opsbench()
         .arg("--lake")
@@ -310,20 +272,8 @@ fn lake_compact_rewrites_many_files_into_one_with_the_same_rows() {
     use polars::prelude::*;
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    opsbench()
-        .arg("--lake")
-        .arg(&a)
-        .args(["ingest", "ccu"])
-        .arg(fixture("ingest_good/ccu.csv"))
-        .assert()
-        .success();
-    opsbench()
-        .arg("--lake")
-        .arg(&b)
-        .args(["ingest", "ccu"])
-        .arg(fixture("bad_rows/ccu.csv"))
-        .assert()
-        .success();
+    crate::util::ingest_ok(&a, "ccu", &fixture("ingest_good/ccu.csv"));
+    crate::util::ingest_ok(&b, "ccu", &fixture("bad_rows/ccu.csv"));
     // a partition of two files: late data written by another writer
     let from_b = std::fs::read_dir(b.join("ccu/date=2026-10-01"))
         .unwrap()

@@ -101,3 +101,14 @@ pub fn strings(df: &DataFrame, column: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Ingest one export into a lake through the binary; it must succeed.
+pub fn ingest_ok(lake: &Path, dataset: &str, file: &Path) -> assert_cmd::assert::Assert {
+    opsbench()
+        .arg("--lake")
+        .arg(lake)
+        .args(["ingest", dataset])
+        .arg(file)
+        .assert()
+        .success()
+}
