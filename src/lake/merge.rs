@@ -147,13 +147,10 @@ mod tests {
     }
 
     fn titles(df: &DataFrame) -> Vec<String> {
-        df.column("title")
+        crate::metrics::columns::texts(df, "title")
             .unwrap()
-            .str()
-            .unwrap()
-            .iter()
+            .into_iter()
             .flatten()
-            .map(str::to_string)
             .collect()
     }
 

@@ -60,6 +60,7 @@ use super::incidents::{Incident, period_columns};
 
 #[path = "changes_counts.rs"]
 mod counts;
+use super::columns::column;
 use super::periods::{Period, PeriodKind};
 use super::stats::{self, MedianKind};
 use crate::error::{PolarsContext, Result};
@@ -585,32 +586,22 @@ pub fn recovery_band(hours: f64) -> &'static str {
 pub fn to_frame(rows: &[ChangeRow]) -> Result<DataFrame> {
     let periods: Vec<&Period> = rows.iter().map(|r| &r.period).collect();
     let mut cols = period_columns(&periods)?;
-    let f = |name: &str, g: &dyn Fn(&ChangeRow) -> Option<f64>| {
-        Column::new(name.into(), rows.iter().map(g).collect::<Vec<_>>())
-    };
-    let u = |name: &str, g: &dyn Fn(&ChangeRow) -> u64| {
-        Column::new(name.into(), rows.iter().map(g).collect::<Vec<_>>())
-    };
-    let s = |name: &str, g: &dyn Fn(&ChangeRow) -> Option<&'static str>| {
-        Column::new(name.into(), rows.iter().map(g).collect::<Vec<_>>())
-    };
     cols.extend([
-        Column::new(
-            "service".into(),
-            rows.iter().map(|r| r.service.clone()).collect::<Vec<_>>(),
-        ),
-        u("deployments", &|r| r.deployments),
-        u("failed_deployments", &|r| r.failed_deployments),
-        f("change_failure_rate", &|r| r.change_failure_rate),
-        f("deploys_per_day", &|r| r.deploys_per_day),
-        f("deployment_days_per_week", &|r| r.deployment_days_per_week),
-        f("lead_time_median_hours", &|r| r.lead_time_median_hours),
-        u("lead_time_n", &|r| r.lead_time_n),
-        f("recovery_median_hours", &|r| r.recovery_median_hours),
-        s("df_band", &|r| r.df_band),
-        s("lead_time_band", &|r| r.lead_time_band),
-        s("cfr_band", &|r| r.cfr_band),
-        s("recovery_band", &|r| r.recovery_band),
+        column("service", rows, |r| r.service.clone()),
+        column("deployments", rows, |r| r.deployments),
+        column("failed_deployments", rows, |r| r.failed_deployments),
+        column("change_failure_rate", rows, |r| r.change_failure_rate),
+        column("deploys_per_day", rows, |r| r.deploys_per_day),
+        column("deployment_days_per_week", rows, |r| {
+            r.deployment_days_per_week
+        }),
+        column("lead_time_median_hours", rows, |r| r.lead_time_median_hours),
+        column("lead_time_n", rows, |r| r.lead_time_n),
+        column("recovery_median_hours", rows, |r| r.recovery_median_hours),
+        column("df_band", rows, |r| r.df_band),
+        column("lead_time_band", rows, |r| r.lead_time_band),
+        column("cfr_band", rows, |r| r.cfr_band),
+        column("recovery_band", rows, |r| r.recovery_band),
     ]);
     DataFrame::new_infer_height(cols).ctx(|| "building change_metrics".into())
 }

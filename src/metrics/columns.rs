@@ -5,6 +5,14 @@ use polars::prelude::*;
 
 use crate::error::{PolarsContext, Result};
 
+/// A column named `name` holding `get` of each row: how the metric tables are built.
+pub fn column<R, T>(name: &str, rows: &[R], get: impl Fn(&R) -> T) -> Column
+where
+    Series: NamedFrom<Vec<T>, [T]>,
+{
+    Column::new(name.into(), rows.iter().map(get).collect::<Vec<T>>())
+}
+
 /// A numeric column as `u64` (null → 0: counts).
 pub fn counts(df: &DataFrame, c: &str) -> Result<Vec<u64>> {
     let s = df

@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
+use super::columns::column;
 use super::periods::Period;
 use super::stats::{self, MedianKind};
 use crate::error::{PolarsContext, Result};
@@ -419,32 +420,20 @@ pub fn period_columns(periods: &[&Period]) -> Result<Vec<Column>> {
 pub fn to_frame(rows: &[IncidentRow]) -> Result<DataFrame> {
     let periods: Vec<&Period> = rows.iter().map(|r| &r.period).collect();
     let mut cols = period_columns(&periods)?;
-    let f = |name: &str, g: &dyn Fn(&IncidentRow) -> Option<f64>| {
-        Column::new(name.into(), rows.iter().map(g).collect::<Vec<_>>())
-    };
-    let u = |name: &str, g: &dyn Fn(&IncidentRow) -> u64| {
-        Column::new(name.into(), rows.iter().map(g).collect::<Vec<_>>())
-    };
     cols.extend([
-        Column::new(
-            "service".into(),
-            rows.iter().map(|r| r.service.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "severity".into(),
-            rows.iter().map(|r| r.severity.clone()).collect::<Vec<_>>(),
-        ),
-        u("incidents", &|r| r.incidents),
-        u("resolved", &|r| r.resolved),
-        u("open", &|r| r.open),
-        f("oldest_open_age_hours", &|r| r.oldest_open_age_hours),
-        f("mttr_mean_min", &|r| r.mttr_mean_min),
-        f("mttr_median_min", &|r| r.mttr_median_min),
-        f("mttr_p90_min", &|r| r.mttr_p90_min),
-        f("mttr_max_min", &|r| r.mttr_max_min),
-        u("mttr_n", &|r| r.mttr_n),
-        f("mtta_median_min", &|r| r.mtta_median_min),
-        f("mttd_median_min", &|r| r.mttd_median_min),
+        column("service", rows, |r| r.service.clone()),
+        column("severity", rows, |r| r.severity.clone()),
+        column("incidents", rows, |r| r.incidents),
+        column("resolved", rows, |r| r.resolved),
+        column("open", rows, |r| r.open),
+        column("oldest_open_age_hours", rows, |r| r.oldest_open_age_hours),
+        column("mttr_mean_min", rows, |r| r.mttr_mean_min),
+        column("mttr_median_min", rows, |r| r.mttr_median_min),
+        column("mttr_p90_min", rows, |r| r.mttr_p90_min),
+        column("mttr_max_min", rows, |r| r.mttr_max_min),
+        column("mttr_n", rows, |r| r.mttr_n),
+        column("mtta_median_min", rows, |r| r.mtta_median_min),
+        column("mttd_median_min", rows, |r| r.mttd_median_min),
     ]);
     DataFrame::new_infer_height(cols).ctx(|| "building incident_metrics".into())
 }

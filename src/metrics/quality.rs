@@ -166,13 +166,10 @@ mod tests {
     }
 
     fn strs(df: &DataFrame, c: &str) -> Vec<String> {
-        df.column(c)
+        crate::metrics::columns::texts(df, c)
             .unwrap()
-            .str()
-            .unwrap()
-            .iter()
+            .into_iter()
             .flatten()
-            .map(str::to_string)
             .collect()
     }
 

@@ -23,6 +23,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
+use super::columns::column;
 use super::incidents::{Incident, period_columns};
 use super::periods::Period;
 use crate::error::{PolarsContext, Result};
@@ -202,30 +203,12 @@ pub fn to_frame(rows: &[ReliabilityRow]) -> Result<DataFrame> {
     let periods: Vec<&Period> = rows.iter().map(|r| &r.period).collect();
     let mut cols = period_columns(&periods)?;
     cols.extend([
-        Column::new(
-            "service".into(),
-            rows.iter().map(|r| r.service.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "outages".into(),
-            rows.iter().map(|r| r.outages).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "downtime_min".into(),
-            rows.iter().map(|r| r.downtime_min).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "maintenance_min".into(),
-            rows.iter().map(|r| r.maintenance_min).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "mtbf_hours".into(),
-            rows.iter().map(|r| r.mtbf_hours).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "availability".into(),
-            rows.iter().map(|r| r.availability).collect::<Vec<_>>(),
-        ),
+        column("service", rows, |r| r.service.clone()),
+        column("outages", rows, |r| r.outages),
+        column("downtime_min", rows, |r| r.downtime_min),
+        column("maintenance_min", rows, |r| r.maintenance_min),
+        column("mtbf_hours", rows, |r| r.mtbf_hours),
+        column("availability", rows, |r| r.availability),
     ]);
     DataFrame::new_infer_height(cols).ctx(|| "building reliability".into())
 }

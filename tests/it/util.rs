@@ -92,13 +92,10 @@ pub fn tree_hashes(root: &Path) -> Vec<(String, String)> {
 
 /// The non-null values of a string column.
 pub fn strings(df: &DataFrame, column: &str) -> Vec<String> {
-    df.column(column)
+    opsbench::metrics::columns::texts(df, column)
         .unwrap()
-        .str()
-        .unwrap()
-        .iter()
+        .into_iter()
         .flatten()
-        .map(str::to_string)
         .collect()
 }
 
