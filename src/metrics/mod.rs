@@ -8,5 +8,6 @@ pub mod incidents;
 pub mod periods;
 pub mod quality;
 pub mod reliability;
+pub mod series;
 pub mod slo;
 pub mod stats;
