@@ -8,6 +8,7 @@
 
 pub mod change_section;
 pub mod charts;
+pub mod forecast_chart;
 pub mod html;
 pub mod out_manifest;
 pub mod sections;
