@@ -177,6 +177,9 @@ pub struct RunArgs {
     /// Re-read exports already loaded (after a column-mapping fix).
     #[arg(long)]
     pub force: bool,
+    /// Exit 1 when a dataset is stale or missing (`dataset_freshness`); default: warn only.
+    #[arg(long = "require-fresh")]
+    pub require_fresh: bool,
     #[command(flatten)]
     pub format: FormatArgs,
 }
@@ -213,6 +216,9 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
+    /// Exit 1 when a dataset is stale or missing (`dataset_freshness`); default: warn only.
+    #[arg(long = "require-fresh")]
+    pub require_fresh: bool,
     #[command(flatten)]
     pub format: FormatArgs,
 }

@@ -20,7 +20,7 @@ use crate::knobs::Knobs;
 #[path = "config_values.rs"]
 mod values;
 use crate::schema::Dataset;
-pub use values::{local_midnight, parse_date, parse_instant, parse_minutes, parse_tz};
+pub use values::{local_midnight, parse_date, parse_hours, parse_instant, parse_minutes, parse_tz};
 
 /// How many rejected rows a dataset may have in one run before the run exits 1.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -98,6 +98,9 @@ pub struct Settings {
     pub knobs: Knobs,
     /// Days each dataset keeps before `as_of` (`[retention]`; absent = forever).
     pub retention: BTreeMap<Dataset, u32>,
+    /// Hours of lag each dataset may have before it is stale (`[freshness]`; absent = the
+    /// dataset's default, see `metrics::freshness`).
+    pub freshness: BTreeMap<Dataset, u32>,
     /// The service catalogue (`[services.NAME]`).
     pub services: BTreeMap<String, crate::catalog::ServiceSettings>,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
@@ -127,6 +130,7 @@ impl Default for Settings {
             knobs: Knobs::default(),
             services: BTreeMap::new(),
             retention: BTreeMap::new(),
+            freshness: BTreeMap::new(),
             origins,
         }
     }
@@ -415,6 +419,24 @@ impl Settings {
                         self.retention.insert(dataset, days);
                     }
                 }
+                "freshness" => {
+                    let t = as_table(&origin, key, value)?;
+                    for (name, v) in t {
+                        let full = format!("freshness.{name}");
+                        let dataset = Dataset::from_name(name).ok_or_else(|| {
+                            Error::config(
+                                &origin,
+                                &full,
+                                format!("unknown dataset; expected one of {}", dataset_list()),
+                            )
+                        })?;
+                        let text = scalar_text(&origin, &full, v)?;
+                        let hours = parse_hours(&text).ok_or_else(|| {
+                            Error::config(&origin, &full, format!("expected a duration such as `\"26h\"` or `\"2d\"`, found `{text}`"))
+                        })?;
+                        self.freshness.insert(dataset, hours);
+                    }
+                }
                 "services" => {
                     let t = as_table(&origin, key, value)?;
                     self.services = crate::catalog::parse_services(&origin, t)?;
@@ -438,7 +460,7 @@ impl Settings {
                         &origin,
                         other,
                         format!(
-                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `datasets`",
+                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `freshness`, `datasets`",
                             KEYS.iter()
                                 .filter(|k| !k.contains('.'))
                                 .map(|k| format!("`{k}`"))
@@ -502,6 +524,9 @@ impl Settings {
         for (d, days) in &self.retention {
             out.push((format!("retention.{d}"), format!("{days}d")));
         }
+        for (d, hours) in &self.freshness {
+            out.push((format!("freshness.{d}"), format!("{hours}h")));
+        }
         for (name, svc) in &self.services {
             out.push((
                 format!("services.{name}.slo_availability_target"),
@@ -536,7 +561,8 @@ impl Settings {
             Some(p)
                 if key.starts_with("datasets.")
                     || key.starts_with("services.")
-                    || key.starts_with("retention.") =>
+                    || key.starts_with("retention.")
+                    || key.starts_with("freshness.") =>
             {
                 p.to_str().unwrap_or("config file")
             }

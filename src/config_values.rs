@@ -44,6 +44,23 @@ pub fn parse_minutes(s: &str) -> Option<u32> {
     (minutes > 0).then_some(minutes)
 }
 
+/// `26h`, `2d`, `1w`, or a bare number of hours; at least one hour.
+pub fn parse_hours(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], s[i..].trim()),
+        None => (s, "h"),
+    };
+    let n: u32 = num.parse().ok()?;
+    let hours = match unit {
+        "h" => n,
+        "d" => n.checked_mul(24)?,
+        "w" => n.checked_mul(24 * 7)?,
+        _ => return None,
+    };
+    (hours > 0).then_some(hours)
+}
+
 /// Midnight of `date` in `tz` as an instant (the earlier one if it is ambiguous; the first
 /// instant after the gap if it does not exist).
 pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {

@@ -87,7 +87,7 @@ pub fn demo(ctx: &Ctx, global: &GlobalArgs, args: &DemoArgs) -> Result<u8> {
         })
         .collect();
     let lake = Lake::new(&demo_ctx.settings.lake_dir);
-    let (summary, code) = ingest_and_report(&demo_ctx, &lake, "demo", &sets, false, false)?;
+    let (summary, code) = ingest_and_report(&demo_ctx, &lake, "demo", &sets, false, false, false)?;
     print_run(&summary, args.format.resolved())?;
     if let Some(report) = &summary.outputs.report {
         println!("open {}", report.display());

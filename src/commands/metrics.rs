@@ -8,8 +8,8 @@ use std::path::Path;
 
 use crate::cli::{OutputFormat, ReportArgs};
 use crate::commands::report::{Written, print_written, write_out_manifest};
-use crate::commands::{Ctx, print_json};
-use crate::error::{PolarsContext, Result, exit};
+use crate::commands::{Ctx, freshness, print_json};
+use crate::error::{PolarsContext, Result};
 use crate::lake::Lake;
 use crate::metrics::quality;
 use crate::report::out_manifest::{self, WrittenFile};
@@ -50,8 +50,10 @@ pub struct MetricsOut {
     pub sections: Vec<Section>,
     /// Headline figures for the top of the report.
     pub headline: Vec<Headline>,
-    /// Things a person must act on (after the data problems in the report).
+    /// Things a person must act on, data problems first: the `actions` table.
     pub actions: Vec<ActionItem>,
+    /// A dataset is stale or missing (what `--require-fresh` turns into exit code 1).
+    pub data_problems: bool,
 }
 
 /// Compute and write every metric table; return the files, the report sections and the
@@ -61,6 +63,13 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
     let mut out = MetricsOut::default();
     let mut dq = quality::data_quality(&manifest)?;
     write_table(out_dir, "data_quality", &mut dq, &mut out.written)?;
+    let fresh = freshness::judge(lake, &manifest, ctx.as_of(), &ctx.settings.freshness)?;
+    let mut table = crate::metrics::freshness::to_frame(&fresh)?;
+    write_table(out_dir, "dataset_freshness", &mut table, &mut out.written)?;
+    out.data_problems = freshness::any_problem(&fresh);
+    out.actions.extend(freshness::actions(&fresh));
+    out.actions
+        .extend(crate::commands::report::quarantine_actions(&manifest));
     let incidents = if lake.files(Dataset::Incidents)?.is_empty() {
         None
     } else {
@@ -73,6 +82,10 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
     incident_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
     change_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
     slo_stage(ctx, lake, out_dir, &mut out)?;
+    freshness::annotate(&mut out.sections, &fresh);
+    crate::report::actions::order(&mut out.actions);
+    let mut table = crate::report::actions::to_frame(&out.actions)?;
+    write_table(out_dir, "actions", &mut table, &mut out.written)?;
     Ok(out)
 }
 
@@ -373,6 +386,7 @@ pub fn metrics_cmd(ctx: &Ctx, args: &ReportArgs) -> Result<u8> {
         files: m.written,
         report: None,
         manifest,
+        data_problems: m.data_problems,
     };
     match args.format.resolved() {
         OutputFormat::Json => print_json(&w)?,
@@ -381,5 +395,8 @@ pub fn metrics_cmd(ctx: &Ctx, args: &ReportArgs) -> Result<u8> {
             println!("metrics in {:.1} s", started.elapsed().as_secs_f64());
         }
     }
-    Ok(exit::OK)
+    Ok(crate::commands::report::freshness_code(
+        w.data_problems,
+        args.require_fresh,
+    ))
 }

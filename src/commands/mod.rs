@@ -6,6 +6,7 @@
 
 mod config_cmd;
 mod demo;
+mod freshness;
 mod generate;
 mod ingest;
 mod lake_cmd;

@@ -26,6 +26,8 @@ pub struct Written {
     /// The HTML report, when this stage wrote one.
     pub report: Option<PathBuf>,
     pub manifest: PathBuf,
+    /// A dataset is stale or missing (see `dataset_freshness`).
+    pub data_problems: bool,
 }
 
 /// Write the tables, the report and the output manifest for the lake into `out_dir`.
@@ -34,12 +36,12 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
     let (from, to) = ctx.settings.window(as_of);
     let manifest = lake.manifest()?;
     let metrics = crate::commands::metrics::write_metrics(ctx, lake, out_dir)?;
-    let mut written = metrics.written;
+    let mut written = metrics.written.clone();
 
     let mut view = build_view(ctx, &manifest, from, to);
     view.sections = metrics.sections;
     view.headline.extend(metrics.headline);
-    view.actions.extend(metrics.actions);
+    view.actions = metrics.actions;
     let html = crate::report::html::render_html(&view)?;
     let report = out_dir.join("report.html");
     crate::lake::txn::write_atomic(&report, html.as_bytes())?;
@@ -50,6 +52,7 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
         files: written,
         report: Some(report),
         manifest: manifest_path,
+        data_problems: metrics.data_problems,
     })
 }
 
@@ -70,6 +73,25 @@ pub fn write_out_manifest(ctx: &Ctx, out_dir: &Path, written: &[WrittenFile]) ->
     out_manifest::write(out_dir, &m)
 }
 
+/// One action per dataset with quarantined rows (every export the lake has ingested).
+pub fn quarantine_actions(manifest: &crate::lake::Manifest) -> Vec<ActionItem> {
+    quality::totals(manifest, 0)
+        .iter()
+        .filter(|(_, t)| t.rows_quarantined > 0)
+        .map(|(d, t)| ActionItem {
+            severity: "warning".into(),
+            kind: "quarantined_rows".into(),
+            subject: d.name().to_string(),
+            message: format!(
+                "{} of {} rows were quarantined; see the data-quality section",
+                fmt_count(t.rows_quarantined),
+                fmt_count(t.rows_read)
+            ),
+            ..Default::default()
+        })
+        .collect()
+}
+
 fn build_view(
     ctx: &Ctx,
     manifest: &crate::lake::Manifest,
@@ -79,7 +101,6 @@ fn build_view(
     let totals = quality::totals(manifest, 3);
     let mut datasets = Vec::new();
     let mut rules = Vec::new();
-    let mut actions = Vec::new();
     for d in Dataset::ALL {
         match totals.get(&d) {
             None => {
@@ -87,12 +108,6 @@ fn build_view(
                     dataset: d.name().to_string(),
                     status: "missing".to_string(),
                     ..Default::default()
-                });
-                actions.push(ActionItem {
-                    severity: "warning".into(),
-                    kind: "missing_data".into(),
-                    subject: d.name().to_string(),
-                    message: format!("no export of {d} has been loaded"),
                 });
             }
             Some(t) => {
@@ -110,18 +125,6 @@ fn build_view(
                     rows_flagged: t.rows_flagged,
                     status: status.to_string(),
                 });
-                if t.rows_quarantined > 0 {
-                    actions.push(ActionItem {
-                        severity: "warning".into(),
-                        kind: "quarantined_rows".into(),
-                        subject: d.name().to_string(),
-                        message: format!(
-                            "{} of {} rows were quarantined",
-                            fmt_count(t.rows_quarantined),
-                            fmt_count(t.rows_read)
-                        ),
-                    });
-                }
                 for (rule, (rows, examples)) in &t.rules {
                     rules.push(RuleQuality {
                         dataset: d.name().to_string(),
@@ -203,7 +206,7 @@ fn build_view(
         window_to: fmt(to),
         report_tz: ctx.settings.report_tz.name().to_string(),
         headline,
-        actions,
+        actions: Vec::new(),
         datasets,
         rules,
         inputs,
@@ -223,7 +226,24 @@ pub fn report_cmd(ctx: &Ctx, args: &ReportArgs) -> Result<u8> {
         OutputFormat::Json => print_json(&written)?,
         OutputFormat::Text => print_written(&written),
     }
-    Ok(exit::OK)
+    Ok(freshness_code(written.data_problems, args.require_fresh))
+}
+
+/// Exit code of a stage: 1 when a dataset is stale or missing and `--require-fresh` was given;
+/// otherwise 0, with a warning in the log.
+pub fn freshness_code(data_problems: bool, require_fresh: bool) -> u8 {
+    if !data_problems {
+        return exit::OK;
+    }
+    if require_fresh {
+        tracing::error!(
+            "a dataset is stale or missing (see dataset_freshness); exit 1 because of --require-fresh"
+        );
+        exit::DATA_PROBLEMS
+    } else {
+        tracing::warn!("a dataset is stale or missing (see dataset_freshness)");
+        exit::OK
+    }
 }
 
 /// Print the files an output stage wrote.

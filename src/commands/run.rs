@@ -70,6 +70,7 @@ pub fn ingest_and_report(
     sets: &[(Dataset, Vec<PathBuf>)],
     force: bool,
     prune: bool,
+    require_fresh: bool,
 ) -> Result<(RunSummary, u8)> {
     let started = std::time::Instant::now();
     let ingest = ingest_sets(ctx, lake, command, sets, force)?;
@@ -84,8 +85,9 @@ pub fn ingest_and_report(
         crate::lake::compact::compact(lake, &lock, COMPACT_MIN_FILES, ctx.now)?;
     }
     let outputs = write_report(ctx, lake, &ctx.settings.out_dir)?;
+    let fresh = super::report::freshness_code(outputs.data_problems, require_fresh);
     let code = if ingest.problems.is_empty() {
-        exit::OK
+        fresh
     } else {
         exit::DATA_PROBLEMS
     };
@@ -127,7 +129,15 @@ pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<u8> {
     }
     let lake = Lake::new(&ctx.settings.lake_dir);
     let sets = configured_inputs(&ctx.settings)?;
-    let (summary, code) = ingest_and_report(ctx, &lake, "run", &sets, args.force, true)?;
+    let (summary, code) = ingest_and_report(
+        ctx,
+        &lake,
+        "run",
+        &sets,
+        args.force,
+        true,
+        args.require_fresh,
+    )?;
     print_run(&summary, args.format.resolved())?;
     Ok(code)
 }

@@ -123,9 +123,10 @@ mod tests {
             "shard" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
         )
         .expect("frame");
-        df.lazy().with_column(
-            col("ts").cast(DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC))),
-        )
+        df.lazy().with_column(col("ts").cast(DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(polars::prelude::TimeZone::UTC),
+        )))
     }
 
     #[test]

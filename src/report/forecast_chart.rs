@@ -127,7 +127,10 @@ pub fn forecast_chart(id: &str, title: &str, desc: &str, c: &ForecastChart) -> R
                 poly.push((x(f.day_us), lo(f)));
             }
             chart
-                .draw_series(std::iter::once(Polygon::new(poly, BLUE.mix(alpha).filled())))
+                .draw_series(std::iter::once(Polygon::new(
+                    poly,
+                    BLUE.mix(alpha).filled(),
+                )))
                 .map_err(chart_err)?;
         }
         // history: thin grey line, broken at gaps
@@ -230,7 +233,9 @@ mod tests {
     #[test]
     fn draws_every_part_and_escapes_the_title() {
         let c = ForecastChart {
-            history: (0..48).map(|h| (h * DAY / 24, Some(100.0 + h as f64))).collect(),
+            history: (0..48)
+                .map(|h| (h * DAY / 24, Some(100.0 + h as f64)))
+                .collect(),
             forecast: (2..5)
                 .map(|d| BandDay {
                     day_us: d * DAY,

@@ -212,6 +212,7 @@ struct ActionRow<'a> {
     kind: &'a str,
     subject: &'a str,
     message: &'a str,
+    due_date: &'a str,
 }
 
 struct DatasetRow<'a> {
@@ -270,6 +271,7 @@ impl<'a> Page<'a> {
                 kind: &a.kind,
                 subject: &a.subject,
                 message: &a.message,
+                due_date: &a.due_date,
             })
             .collect::<Vec<_>>();
         let actions_count = match actions.len() {
@@ -396,6 +398,7 @@ mod tests {
                 kind: "capacity_order".into(),
                 subject: "eu-west".into(),
                 message: "order 12 instances by 2026-11-14 <now>".into(),
+                ..Default::default()
             }],
             datasets: vec![
                 dataset("ccu", 311_040, 1_204, 0, "problems"),

@@ -6,6 +6,7 @@
 //! and views. Files are written under a temporary name and renamed into place, so a crash never
 //! leaves half a file behind.
 
+pub mod actions;
 pub mod change_section;
 pub mod charts;
 pub mod forecast_chart;

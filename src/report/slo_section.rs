@@ -78,6 +78,7 @@ pub fn slo_section(table: &DataFrame, knobs: &SloKnobs) -> Result<(Section, Vec<
                         f(b1[i], 1),
                         f(b6[i], 1)
                     ),
+                    ..Default::default()
                 });
             } else if slow[i] == Some(true) {
                 actions.push(ActionItem {
@@ -88,6 +89,7 @@ pub fn slo_section(table: &DataFrame, knobs: &SloKnobs) -> Result<(Section, Vec<
                         "error budget burning faster than the SLO allows (6 h burn {}×)",
                         f(b6[i], 1)
                     ),
+                    ..Default::default()
                 });
             }
             if reg == "*" && budget[i].is_some_and(|b| b <= 0.0) {
@@ -99,6 +101,7 @@ pub fn slo_section(table: &DataFrame, knobs: &SloKnobs) -> Result<(Section, Vec<
                         "error budget spent: {} remaining of the SLO window",
                         pct(budget[i])
                     ),
+                    ..Default::default()
                 });
             }
         }

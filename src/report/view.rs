@@ -96,6 +96,8 @@ pub struct ActionItem {
     pub subject: String,
     /// One sentence saying what to do and why.
     pub message: String,
+    /// `YYYY-MM-DD` by which to act (capacity orders, retrospectives); empty when none.
+    pub due_date: String,
 }
 
 /// Row counts of one input dataset for this run.

@@ -39,12 +39,14 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         .collect();
     let tables = [
         "data_quality",
+        "dataset_freshness",
         "incident_impact",
         "incident_metrics",
         "reliability",
         "incident_links",
         "change_metrics",
         "slo_metrics",
+        "actions",
     ];
     let mut want: Vec<String> = tables
         .iter()

@@ -3,6 +3,7 @@
 
 mod browser;
 mod cli;
+mod freshness;
 mod ingest;
 mod lake;
 mod metrics;
