@@ -101,6 +101,8 @@ pub struct Settings {
     /// Hours of lag each dataset may have before it is stale (`[freshness]`; absent = the
     /// dataset's default, see `metrics::freshness`).
     pub freshness: BTreeMap<Dataset, u32>,
+    /// Incident `cause` words → opsbench's causes (`[cause_map]`).
+    pub cause_map: BTreeMap<String, String>,
     /// The service catalogue (`[services.NAME]`).
     pub services: BTreeMap<String, crate::catalog::ServiceSettings>,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
@@ -131,6 +133,7 @@ impl Default for Settings {
             services: BTreeMap::new(),
             retention: BTreeMap::new(),
             freshness: BTreeMap::new(),
+            cause_map: BTreeMap::new(),
             origins,
         }
     }
@@ -437,6 +440,10 @@ impl Settings {
                         self.freshness.insert(dataset, hours);
                     }
                 }
+                "cause_map" => {
+                    let t = as_table(&origin, key, value)?;
+                    self.cause_map = crate::metrics::causes::parse_cause_map(&origin, t)?;
+                }
                 "services" => {
                     let t = as_table(&origin, key, value)?;
                     self.services = crate::catalog::parse_services(&origin, t)?;
@@ -460,7 +467,7 @@ impl Settings {
                         &origin,
                         other,
                         format!(
-                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `freshness`, `datasets`",
+                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `freshness`, `cause_map`, `datasets`",
                             KEYS.iter()
                                 .filter(|k| !k.contains('.'))
                                 .map(|k| format!("`{k}`"))
@@ -527,6 +534,9 @@ impl Settings {
         for (d, hours) in &self.freshness {
             out.push((format!("freshness.{d}"), format!("{hours}h")));
         }
+        for (word, cause) in &self.cause_map {
+            out.push((format!("cause_map.{word}"), cause.clone()));
+        }
         for (name, svc) in &self.services {
             out.push((
                 format!("services.{name}.slo_availability_target"),
@@ -562,7 +572,8 @@ impl Settings {
                 if key.starts_with("datasets.")
                     || key.starts_with("services.")
                     || key.starts_with("retention.")
-                    || key.starts_with("freshness.") =>
+                    || key.starts_with("freshness.")
+                    || key.starts_with("cause_map.") =>
             {
                 p.to_str().unwrap_or("config file")
             }

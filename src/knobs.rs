@@ -50,6 +50,8 @@ pub struct Knobs {
     pub impact_share: [f64; 5],
     /// Whether an outage during planned maintenance counts as downtime.
     pub maintenance_is_downtime: bool,
+    /// Days after its resolution by which a SEV1–SEV2 incident needs a postmortem.
+    pub postmortem_due_days: u32,
 }
 
 impl Default for Knobs {
@@ -66,12 +68,13 @@ impl Default for Knobs {
             devlake: false,
             impact_share: [1.0, 0.5, 0.1, 0.0, 0.0],
             maintenance_is_downtime: false,
+            postmortem_due_days: 5,
         }
     }
 }
 
 /// The knob keys under `[metrics]`, with their environment variables.
-pub const KEYS: [(&str, &str); 11] = [
+pub const KEYS: [(&str, &str); 12] = [
     ("median", "OPSBENCH_MEDIAN"),
     ("week_start", "OPSBENCH_WEEK_START"),
     ("outage_severities", "OPSBENCH_OUTAGE_SEVERITIES"),
@@ -89,6 +92,7 @@ pub const KEYS: [(&str, &str); 11] = [
         "maintenance_is_downtime",
         "OPSBENCH_MAINTENANCE_IS_DOWNTIME",
     ),
+    ("postmortem_due_days", "OPSBENCH_POSTMORTEM_DUE_DAYS"),
 ];
 
 /// The profiles `--profile` accepts.
@@ -188,6 +192,14 @@ impl Knobs {
                     _ => return Err("`true` or `false`"),
                 }
             }
+            "postmortem_due_days" => {
+                self.postmortem_due_days = v
+                    .strip_suffix('d')
+                    .unwrap_or(v)
+                    .trim()
+                    .parse()
+                    .map_err(|_| "a number of days such as `5` or `\"5d\"`")?;
+            }
             "negative_duration" => {
                 if lower != "quarantine" {
                     return Err(
@@ -197,7 +209,7 @@ impl Knobs {
             }
             _ => {
                 return Err(
-                    "a known knob: median, week_start, outage_severities, environment, cfr_counts_failed_status, link_inference, max_link_lag, incident_period_by, impact_share, negative_duration, maintenance_is_downtime",
+                    "a known knob: median, week_start, outage_severities, environment, cfr_counts_failed_status, link_inference, max_link_lag, incident_period_by, impact_share, negative_duration, maintenance_is_downtime, postmortem_due_days",
                 );
             }
         }
@@ -265,6 +277,10 @@ impl Knobs {
             v(
                 "maintenance_is_downtime",
                 self.maintenance_is_downtime.to_string(),
+            ),
+            v(
+                "postmortem_due_days",
+                format!("{}d", self.postmortem_due_days),
             ),
         ]
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::cli::{OutputFormat, ReportArgs};
 use crate::commands::report::{Written, print_written, write_out_manifest};
-use crate::commands::{Ctx, freshness, print_json};
+use crate::commands::{Ctx, causes, freshness, print_json};
 use crate::error::{PolarsContext, Result};
 use crate::lake::Lake;
 use crate::metrics::quality;
@@ -61,8 +61,6 @@ pub struct MetricsOut {
 pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOut> {
     let manifest = lake.manifest()?;
     let mut out = MetricsOut::default();
-    let mut dq = quality::data_quality(&manifest)?;
-    write_table(out_dir, "data_quality", &mut dq, &mut out.written)?;
     let fresh = freshness::judge(lake, &manifest, ctx.as_of(), &ctx.settings.freshness)?;
     let mut table = crate::metrics::freshness::to_frame(&fresh)?;
     write_table(out_dir, "dataset_freshness", &mut table, &mut out.written)?;
@@ -70,18 +68,33 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
     out.actions.extend(freshness::actions(&fresh));
     out.actions
         .extend(crate::commands::report::quarantine_actions(&manifest));
-    let incidents = if lake.files(Dataset::Incidents)?.is_empty() {
-        None
+    let (incidents, notes) = if lake.files(Dataset::Incidents)?.is_empty() {
+        (None, Default::default())
     } else {
         let frame = lake
             .scan(Dataset::Incidents)?
             .collect()
             .ctx(|| "reading incidents from the lake".into())?;
-        Some(crate::metrics::incidents::from_frame(&frame)?)
+        (
+            Some(crate::metrics::incidents::from_frame(&frame)?),
+            crate::metrics::causes::notes_from_frame(&frame)?,
+        )
     };
-    incident_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
-    change_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
+    let impact = incident_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
+    let links = change_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
+    let mut flags = Vec::new();
+    if let Some(all) = incidents.as_deref() {
+        let input = causes::CausesInput {
+            incidents: all,
+            notes: &notes,
+            links: &links,
+            impact: impact.as_ref(),
+        };
+        flags.extend(causes::causes_stage(ctx, &input, out_dir, &mut out)?);
+    }
     slo_stage(ctx, lake, out_dir, &mut out)?;
+    let mut dq = quality::data_quality_with(&manifest, &flags)?;
+    write_table(out_dir, "data_quality", &mut dq, &mut out.written)?;
     freshness::annotate(&mut out.sections, &fresh);
     crate::report::actions::order(&mut out.actions);
     let mut table = crate::report::actions::to_frame(&out.actions)?;
@@ -131,12 +144,12 @@ fn change_stage(
     incidents: Option<&[crate::metrics::incidents::Incident]>,
     out_dir: &Path,
     out: &mut MetricsOut,
-) -> Result<()> {
+) -> Result<Vec<crate::metrics::changes::Link>> {
     use crate::metrics::{changes, periods};
     if lake.files(Dataset::Deployments)?.is_empty() {
         out.sections
             .push(crate::report::change_section::changes_missing());
-        return Ok(());
+        return Ok(Vec::new());
     }
     let s = &ctx.settings;
     let as_of = ctx.as_of();
@@ -186,7 +199,7 @@ fn change_stage(
             incidents.is_empty(),
             &knobs,
         )?);
-    Ok(())
+    Ok(links)
 }
 
 /// The previous window of the same length as the report's, for trends; empty when the data
@@ -213,12 +226,12 @@ fn incident_stage(
     all: Option<&[crate::metrics::incidents::Incident]>,
     out_dir: &Path,
     out: &mut MetricsOut,
-) -> Result<()> {
+) -> Result<Option<polars::prelude::DataFrame>> {
     use crate::metrics::{incidents, periods, reliability};
     let Some(all) = all else {
         out.sections
             .push(crate::report::sections::reliability_missing());
-        return Ok(());
+        return Ok(None);
     };
     let s = &ctx.settings;
     let as_of = ctx.as_of();
@@ -287,7 +300,7 @@ fn incident_stage(
         Some(table) => crate::report::sections::impact_section(table, s.knobs.impact_share)?,
         None => crate::report::sections::impact_missing(),
     });
-    Ok(())
+    Ok(impact)
 }
 
 /// Planned maintenance windows for the whole game (`events` of kind `maintenance` with no

@@ -4,6 +4,7 @@
 //! edge), reads the clock once (`now`; `as_of` defaults to it), and hands both to the command.
 //! Commands print data and the final summary on stdout; logs go to stderr.
 
+mod causes;
 mod config_cmd;
 mod demo;
 mod freshness;

@@ -1,6 +1,7 @@
 //! Metrics: pure functions from data to tables. No I/O, no clock, no environment: the window
 //! and `as_of` are parameters, so every figure is reproducible from the lake.
 
+pub mod causes;
 pub mod changes;
 pub mod columns;
 pub mod freshness;

@@ -65,8 +65,25 @@ pub fn example_text(file: &str, e: &Example) -> String {
     }
 }
 
+/// A problem found while computing a metric (not at ingest): the row was kept and counted, for
+/// example an unknown incident `cause` (rule `unknown_cause`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricFlag {
+    pub dataset: Dataset,
+    pub rule: &'static str,
+    pub rows: u64,
+    /// Up to three examples, `id=`value``.
+    pub example: Option<String>,
+}
+
 /// The `data_quality` table.
 pub fn data_quality(manifest: &Manifest) -> Result<DataFrame> {
+    data_quality_with(manifest, &[])
+}
+
+/// The `data_quality` table with the flags the metric stage raised (after the dataset's
+/// ingest rules; they add to its totals row's `rows_flagged`).
+pub fn data_quality_with(manifest: &Manifest, extra: &[MetricFlag]) -> Result<DataFrame> {
     let totals = totals(manifest, 3);
     let mut dataset = Vec::new();
     let mut rule = Vec::new();
@@ -86,7 +103,12 @@ pub fn data_quality(manifest: &Manifest) -> Result<DataFrame> {
         read.push(t.map(|t| t.rows_read));
         loaded.push(t.map(|t| t.rows_loaded));
         quarantined.push(t.map(|t| t.rows_quarantined));
-        flagged.push(t.map(|t| t.rows_flagged));
+        let extra_rows: u64 = extra
+            .iter()
+            .filter(|f| f.dataset == d)
+            .map(|f| f.rows)
+            .sum();
+        flagged.push(t.map(|t| t.rows_flagged + extra_rows));
         example.push(None);
         let Some(t) = t else { continue };
         for (r, (rows, examples)) in &t.rules {
@@ -107,6 +129,17 @@ pub fn data_quality(manifest: &Manifest) -> Result<DataFrame> {
             flagged.push(Some(if r.is_flag() { *rows } else { 0 }));
             let text: Vec<String> = examples.iter().map(|(f, e)| example_text(f, e)).collect();
             example.push((!text.is_empty()).then(|| text.join("; ")));
+        }
+        for f in extra.iter().filter(|f| f.dataset == d) {
+            dataset.push(d.name().to_string());
+            rule.push(f.rule.to_string());
+            outcome.push("flagged".to_string());
+            files.push(Some(t.files));
+            read.push(Some(t.rows_read));
+            loaded.push(Some(t.rows_loaded));
+            quarantined.push(Some(0));
+            flagged.push(Some(f.rows));
+            example.push(f.example.clone());
         }
     }
     DataFrame::new_infer_height(vec![

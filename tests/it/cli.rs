@@ -38,14 +38,15 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         .map(|f| f["path"].as_str().unwrap())
         .collect();
     let tables = [
-        "data_quality",
         "dataset_freshness",
         "incident_impact",
         "incident_metrics",
         "reliability",
         "incident_links",
         "change_metrics",
+        "incident_causes",
         "slo_metrics",
+        "data_quality",
         "actions",
     ];
     let mut want: Vec<String> = tables

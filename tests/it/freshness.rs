@@ -26,12 +26,24 @@ fn a_missing_cost_export_and_short_ccu_are_reported_first_and_fail_only_when_req
     opsbench()
         .arg("--out")
         .arg(&exports)
-        .args(["generate", "--days", "6", "--end", "2026-10-31", "--seed", "5"])
+        .args([
+            "generate",
+            "--days",
+            "6",
+            "--end",
+            "2026-10-31",
+            "--seed",
+            "5",
+        ])
         .assert()
         .success();
     std::fs::remove_dir_all(exports.join("cost")).unwrap();
     let head = std::fs::read_to_string(exports.join("ccu/part-0001.csv")).unwrap();
-    assert!(head.starts_with("ts,"), "ccu's first column is ts: {}", &head[..40]);
+    assert!(
+        head.starts_with("ts,"),
+        "ccu's first column is ts: {}",
+        &head[..40]
+    );
     cut_ccu(&exports.join("ccu"));
     let out = dir.path().join("out");
     let run = |extra: &[&str], code: i32| {
@@ -60,10 +72,19 @@ fn a_missing_cost_export_and_short_ccu_are_reported_first_and_fail_only_when_req
     assert_eq!(status("slo"), "fresh", "{freshness}");
     // the actions table starts with the data problems
     let actions = std::fs::read_to_string(out.join("tables/actions.csv")).unwrap();
-    let kinds: Vec<&str> = actions.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    let kinds: Vec<&str> = actions
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
     assert_eq!(&kinds[..2], ["missing_data", "stale_data"], "{actions}");
     // the other tables are still written, and the sections that need CCU say why
-    for t in ["slo_metrics", "change_metrics", "incident_metrics", "reliability"] {
+    for t in [
+        "slo_metrics",
+        "change_metrics",
+        "incident_metrics",
+        "reliability",
+    ] {
         assert!(out.join(format!("tables/{t}.csv")).exists(), "{t}");
     }
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();

@@ -105,3 +105,58 @@ fn incident_metrics_and_reliability_match_the_hand_computed_fixture() {
     assert!(got.iter().all(|r| r["player_minutes_lost"].is_empty()));
     assert!(!tables.join("incident_impact.csv").exists());
 }
+
+#[test]
+fn incident_causes_follow_the_fixture_and_unknown_words_are_counted_not_quarantined() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lake, out) = (dir.path().join("lake"), dir.path().join("out"));
+    let fx = crate::util::fixture("incident_causes");
+    crate::util::ingest_ok(&lake, "incidents", &fx.join("incidents.csv"));
+    crate::util::opsbench()
+        .arg("--config")
+        .arg(fx.join("opsbench.toml"))
+        .arg("--lake")
+        .arg(&lake)
+        .arg("--out")
+        .arg(&out)
+        .args([
+            "--as-of",
+            "2026-10-20T00:00:00Z",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-20",
+        ])
+        .arg("report")
+        .assert()
+        .success();
+    let got = std::fs::read_to_string(out.join("tables/incident_causes.csv")).unwrap();
+    let window: Vec<&str> = got.lines().filter(|l| l.starts_with("window,")).collect();
+    let want = std::fs::read_to_string(fx.join("expected_window.csv")).unwrap();
+    assert_eq!(window, want.lines().collect::<Vec<_>>());
+    let dq = std::fs::read_to_string(out.join("tables/data_quality.csv")).unwrap();
+    let line = dq
+        .lines()
+        .find(|l| l.contains("unknown_cause"))
+        .expect("unknown_cause row");
+    assert!(
+        line.starts_with("incidents,unknown_cause,flagged,"),
+        "{line}"
+    );
+    assert!(line.contains("i1 cause=`gremlins`"), "{line}");
+    // nothing was quarantined: all four incidents loaded
+    assert!(
+        dq.lines().any(|l| l.starts_with("incidents,*,*,1,4,4,0,1")),
+        "{dq}"
+    );
+    let actions = std::fs::read_to_string(out.join("tables/actions.csv")).unwrap();
+    assert!(
+        actions
+            .lines()
+            .any(|l| l.starts_with("retrospective_due,warning,api,") && l.ends_with(",2026-10-06")),
+        "{actions}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Login &#60;b&#62;down"));
+    assert!(!html.contains("<b>down</b>"));
+}
