@@ -110,6 +110,32 @@ pub enum Command {
     Config(ConfigArgs),
     /// Look at the lake: what it holds, and its commits.
     Lake(LakeArgs),
+    /// The deploy gate: may this service ship now? Exit 0 pass/warn/overridden, 4 fail, 2 error.
+    Gate(GateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The service to gate.
+    #[arg(long)]
+    pub service: String,
+    /// Judge only this region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The deployment being gated (recorded with the decision).
+    #[arg(long = "deploy-id", value_name = "ID")]
+    pub deploy_id: Option<String>,
+    /// Also write the decision as JUnit XML (one test case per rule).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Ship anyway: turns fail or warn into `overridden` (exit 0) and records the reason.
+    #[arg(long = "override", value_name = "REASON")]
+    pub override_reason: Option<String>,
+    /// Who decides (recorded; default: $USER).
+    #[arg(long)]
+    pub actor: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]

@@ -103,6 +103,8 @@ pub struct Settings {
     pub freshness: BTreeMap<Dataset, u32>,
     /// Incident `cause` words → opsbench's causes (`[cause_map]`).
     pub cause_map: BTreeMap<String, String>,
+    /// The deploy gate's policy (`[gate]`).
+    pub gate: crate::gate::GatePolicy,
     /// The service catalogue (`[services.NAME]`).
     pub services: BTreeMap<String, crate::catalog::ServiceSettings>,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
@@ -134,6 +136,7 @@ impl Default for Settings {
             retention: BTreeMap::new(),
             freshness: BTreeMap::new(),
             cause_map: BTreeMap::new(),
+            gate: crate::gate::GatePolicy::default(),
             origins,
         }
     }
@@ -440,6 +443,23 @@ impl Settings {
                         self.freshness.insert(dataset, hours);
                     }
                 }
+                "gate" => {
+                    let t = as_table(&origin, key, value)?;
+                    self.gate = crate::gate::parse_gate(&origin, t)?;
+                    for (k, v) in t {
+                        match v.as_table() {
+                            Some(levels) if k == "level" => {
+                                for rule in levels.keys() {
+                                    self.origins
+                                        .insert(format!("gate.level.{rule}"), origin.clone());
+                                }
+                            }
+                            _ => {
+                                self.origins.insert(format!("gate.{k}"), origin.clone());
+                            }
+                        }
+                    }
+                }
                 "cause_map" => {
                     let t = as_table(&origin, key, value)?;
                     self.cause_map = crate::metrics::causes::parse_cause_map(&origin, t)?;
@@ -467,7 +487,7 @@ impl Settings {
                         &origin,
                         other,
                         format!(
-                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `freshness`, `cause_map`, `datasets`",
+                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `freshness`, `cause_map`, `gate`, `datasets`",
                             KEYS.iter()
                                 .filter(|k| !k.contains('.'))
                                 .map(|k| format!("`{k}`"))
@@ -534,6 +554,7 @@ impl Settings {
         for (d, hours) in &self.freshness {
             out.push((format!("freshness.{d}"), format!("{hours}h")));
         }
+        out.extend(self.gate.describe());
         for (word, cause) in &self.cause_map {
             out.push((format!("cause_map.{word}"), cause.clone()));
         }

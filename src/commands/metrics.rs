@@ -95,6 +95,9 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
     slo_stage(ctx, lake, out_dir, &mut out)?;
     let mut dq = quality::data_quality_with(&manifest, &flags)?;
     write_table(out_dir, "data_quality", &mut dq, &mut out.written)?;
+    let decisions = crate::lake::derived::read_decisions(lake.root())?;
+    out.sections
+        .extend(crate::report::gate_section::gate_section(&decisions));
     freshness::annotate(&mut out.sections, &fresh);
     crate::report::actions::order(&mut out.actions);
     let mut table = crate::report::actions::to_frame(&out.actions)?;
@@ -102,18 +105,10 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
     Ok(out)
 }
 
-/// `slo_metrics`, its section and its actions (burn alerts, spent budgets).
-fn slo_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Result<()> {
-    use crate::metrics::{periods, slo};
-    if lake.files(Dataset::Slo)?.is_empty() {
-        out.sections.push(crate::report::slo_section::slo_missing());
-        return Ok(());
-    }
-    let s = &ctx.settings;
-    let as_of = ctx.as_of();
-    let (from, to) = s.window(as_of);
-    let ps = periods::periods(from, to, as_of, s.report_tz, s.knobs.week_start, true);
-    let knobs = slo::SloKnobs {
+/// The SLO targets of the settings' services.
+pub fn slo_knobs(s: &crate::config::Settings) -> crate::metrics::slo::SloKnobs {
+    use crate::metrics::slo;
+    slo::SloKnobs {
         interval_min: s.slo_interval_min,
         per_service: s
             .services
@@ -128,7 +123,33 @@ fn slo_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Re
             })
             .collect(),
         ..Default::default()
-    };
+    }
+}
+
+/// The change-metric knobs of the settings.
+pub fn change_knobs(s: &crate::config::Settings) -> crate::metrics::changes::ChangeKnobs {
+    crate::metrics::changes::ChangeKnobs {
+        environment: s.knobs.environment.clone(),
+        cfr_counts_failed_status: s.knobs.cfr_counts_failed_status,
+        link_inference: s.knobs.link_inference,
+        max_link_lag_min: s.knobs.max_link_lag_min,
+        median: s.knobs.median,
+        devlake: s.knobs.devlake,
+    }
+}
+
+/// `slo_metrics`, its section and its actions (burn alerts, spent budgets).
+fn slo_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Result<()> {
+    use crate::metrics::{periods, slo};
+    if lake.files(Dataset::Slo)?.is_empty() {
+        out.sections.push(crate::report::slo_section::slo_missing());
+        return Ok(());
+    }
+    let s = &ctx.settings;
+    let as_of = ctx.as_of();
+    let (from, to) = s.window(as_of);
+    let ps = periods::periods(from, to, as_of, s.report_tz, s.knobs.week_start, true);
+    let knobs = slo_knobs(s);
     let mut table = slo::slo_metrics(lake.scan(Dataset::Slo)?, &ps, as_of, &knobs)?;
     write_table(out_dir, "slo_metrics", &mut table, &mut out.written)?;
     let (section, actions) = crate::report::slo_section::slo_section(&table, &knobs)?;
@@ -159,14 +180,7 @@ fn change_stage(
         .collect()
         .ctx(|| "reading deployments from the lake".into())?;
     let deployments = changes::deployments_from_frame(&frame)?;
-    let knobs = changes::ChangeKnobs {
-        environment: s.knobs.environment.clone(),
-        cfr_counts_failed_status: s.knobs.cfr_counts_failed_status,
-        link_inference: s.knobs.link_inference,
-        max_link_lag_min: s.knobs.max_link_lag_min,
-        median: s.knobs.median,
-        devlake: s.knobs.devlake,
-    };
+    let knobs = change_knobs(s);
     let incidents = incidents.unwrap_or(&[]);
     let links = changes::link_incidents(incidents, &deployments, as_of, &knobs);
     write_table(

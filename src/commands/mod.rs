@@ -8,6 +8,7 @@ mod causes;
 mod config_cmd;
 mod demo;
 mod freshness;
+mod gate;
 mod generate;
 mod ingest;
 mod lake_cmd;
@@ -97,6 +98,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
         Command::Schema(a) => schema::schema_cmd(&a),
         Command::Config(a) => config_cmd::config_cmd(&ctx, &a),
         Command::Lake(a) => lake_cmd::lake_cmd(&ctx, &a),
+        Command::Gate(a) => gate::gate_cmd(&ctx, &a),
     }
 }
 

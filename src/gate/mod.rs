@@ -18,7 +18,8 @@
 //!   covered at `max_instances` — read from the capacity plan the last run stored;
 //! - `data_freshness` (fail): a dataset read by another rule that ran is stale or missing.
 //!
-//! A rule with nothing to judge is `skipped` with its reason. The verdict is `fail` when a rule
+//! A rule with nothing to judge is `skipped` with its reason; when every rule is skipped the
+//! verdict is `warn` (nothing was judged, so nothing passed). Otherwise the verdict is `fail` when a rule
 //! at level `fail` fires, else `warn` when any rule fires, else `pass`; `--override REASON`
 //! turns a `fail` or `warn` into `overridden` and keeps the original verdict.
 //!
@@ -495,9 +496,12 @@ pub fn evaluate(policy: &GatePolicy, facts: &Facts, as_of: DateTime<Utc>) -> Vec
     rules
 }
 
-/// The verdict of the rules, before any override.
+/// The verdict of the rules, before any override. A gate that could judge nothing (every rule
+/// skipped) warns: it must not pass in silence.
 pub fn verdict(rules: &[RuleResult]) -> Verdict {
-    if rules.iter().any(|r| r.status == Status::Fail) {
+    if rules.iter().all(|r| r.status == Status::Skipped) {
+        Verdict::Warn
+    } else if rules.iter().any(|r| r.status == Status::Fail) {
         Verdict::Fail
     } else if rules.iter().any(|r| r.status == Status::Warn) {
         Verdict::Warn

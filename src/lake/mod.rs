@@ -10,6 +10,7 @@
 
 pub mod compact;
 pub mod delete;
+pub mod derived;
 pub mod lock;
 pub mod manifest;
 pub mod merge;

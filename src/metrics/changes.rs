@@ -371,6 +371,47 @@ pub fn change_metrics(
     as_of: DateTime<Utc>,
     knobs: &ChangeKnobs,
 ) -> Result<Vec<ChangeRow>> {
+    let counted = counted(deployments, incidents, links, as_of, knobs);
+    let mut services: BTreeSet<&str> = counted
+        .iter()
+        .filter(|c| periods.iter().any(|p| in_period(c.d, p)))
+        .map(|c| c.d.service.as_str())
+        .collect();
+    services.insert("*");
+    let counts = run_counts(&counted, periods)?;
+    let mut rows = Vec::new();
+    for (order, p) in periods.iter().enumerate() {
+        for service in &services {
+            let members: Vec<&Counted> = counted
+                .iter()
+                .filter(|c| (*service == "*" || c.d.service == *service) && in_period(c.d, p))
+                .collect();
+            let c = counts
+                .get(&(order as u32, service.to_string()))
+                .cloned()
+                .unwrap_or_default();
+            rows.push(row(p, service, &members, knobs.median, c));
+        }
+    }
+    rows.sort_by(|a, b| {
+        (a.period.kind, a.period.start, &a.service).cmp(&(
+            b.period.kind,
+            b.period.start,
+            &b.service,
+        ))
+    });
+    Ok(rows)
+}
+
+/// The deployments that count (finished at or before `as_of`), each with whether it failed
+/// and its recovery time.
+fn counted<'a>(
+    deployments: &'a [Deployment],
+    incidents: &[Incident],
+    links: &[Link],
+    as_of: DateTime<Utc>,
+    knobs: &ChangeKnobs,
+) -> Vec<Counted<'a>> {
     let as_of_us = as_of.timestamp_micros();
     let counted_incidents: HashMap<&str, &Incident> = incidents
         .iter()
@@ -402,7 +443,7 @@ pub fn change_metrics(
     for v in successes.values_mut() {
         v.sort_unstable();
     }
-    let counted: Vec<Counted> = deployments
+    deployments
         .iter()
         .filter(|d| d.finished_us <= as_of_us && knobs.counts(d))
         .map(|d| {
@@ -429,36 +470,23 @@ pub fn change_metrics(
                 recovery_hours: recovered_us.map(|r| (r - d.finished_us) as f64 / US_PER_HOUR),
             }
         })
-        .collect();
-    let mut services: BTreeSet<&str> = counted
-        .iter()
-        .filter(|c| periods.iter().any(|p| in_period(c.d, p)))
-        .map(|c| c.d.service.as_str())
-        .collect();
-    services.insert("*");
-    let counts = run_counts(&counted, periods)?;
-    let mut rows = Vec::new();
-    for (order, p) in periods.iter().enumerate() {
-        for service in &services {
-            let members: Vec<&Counted> = counted
-                .iter()
-                .filter(|c| (*service == "*" || c.d.service == *service) && in_period(c.d, p))
-                .collect();
-            let c = counts
-                .get(&(order as u32, service.to_string()))
-                .cloned()
-                .unwrap_or_default();
-            rows.push(row(p, service, &members, knobs.median, c));
-        }
-    }
-    rows.sort_by(|a, b| {
-        (a.period.kind, a.period.start, &a.service).cmp(&(
-            b.period.kind,
-            b.period.start,
-            &b.service,
-        ))
-    });
-    Ok(rows)
+        .collect()
+}
+
+/// The deployments that count, at or before `as_of`, each with whether it failed (a linked
+/// incident, or a failed status under `cfr_counts_failed_status`): what the deploy gate's
+/// `change_failure_rate` rule reads.
+pub fn failures<'a>(
+    deployments: &'a [Deployment],
+    incidents: &[Incident],
+    links: &[Link],
+    as_of: DateTime<Utc>,
+    knobs: &ChangeKnobs,
+) -> Vec<(&'a Deployment, bool)> {
+    counted(deployments, incidents, links, as_of, knobs)
+        .into_iter()
+        .map(|c| (c.d, c.failed))
+        .collect()
 }
 
 fn in_period(d: &Deployment, p: &Period) -> bool {

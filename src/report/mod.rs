@@ -11,6 +11,7 @@ pub mod causes_section;
 pub mod change_section;
 pub mod charts;
 pub mod forecast_chart;
+pub mod gate_section;
 pub mod html;
 pub mod out_manifest;
 pub mod sections;

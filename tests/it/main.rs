@@ -4,6 +4,7 @@
 mod browser;
 mod cli;
 mod freshness;
+mod gate;
 mod ingest;
 mod lake;
 mod metrics;
