@@ -1,0 +1,3 @@
+//! Models on synthetic series with known components.
+
+use super::*;

@@ -1,0 +1,3 @@
+//! Capacity plan arithmetic on hand-made cases.
+
+use super::*;

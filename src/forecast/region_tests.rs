@@ -1,0 +1,3 @@
+//! `forecast_region` and `forecast_all` end to end on synthetic series.
+
+use super::*;
