@@ -102,24 +102,3 @@ fn backtest_on_the_shared_series_matches_the_expected_file() {
     assert_eq!(expected, csv, "the backtest changed; if intended, rerun with OPSBENCH_BLESS=1 and review the diff");
 }
 
-#[test]
-#[ignore]
-fn debug_ratios() {
-    use super::calibrate::{day_peaks, forecast_peaks};
-    for file in ["bikeshare_hourly.csv", "electricity_hourly.csv"] {
-        let s = read_series(file);
-        let n = s.values.len();
-        let h = 336;
-        for m in candidate_models() {
-            println!("{file} {}", m.name());
-            for j in 1..=8 {
-                let cut = n - j * h;
-                let fc = m.forecast(&s.values[cut - 2688..cut], h).unwrap();
-                let fp = forecast_peaks(&fc);
-                let ap = day_peaks(&s.values[cut..cut + h]);
-                let r: Vec<String> = fp.iter().zip(&ap).map(|(f, a)| format!("{:.2}", a.unwrap() / f)).collect();
-                println!("  j={j} {}", r.join(" "));
-            }
-        }
-    }
-}
