@@ -21,13 +21,15 @@ use super::calibrate::{Calibration, Scores, forecast_peaks};
 use super::metrics::{DayBand, WindowScore, score_window};
 use super::models::candidate_models;
 use super::{
-    BacktestRow, DAY_H, DayPoint, EventWindow, ForecastConfig, ForecastError, HOUR_US, HourPoint, Prepared,
-    RegionForecast,
+    BacktestRow, DAY_H, DayPoint, EventWindow, ForecastConfig, ForecastError, HOUR_US, HourPoint,
+    Prepared, RegionForecast,
 };
 
 fn check(cfg: &ForecastConfig) -> Result<(), ForecastError> {
     if cfg.horizon_days == 0 {
-        return Err(ForecastError::Config("`horizon_days` must be at least 1".into()));
+        return Err(ForecastError::Config(
+            "`horizon_days` must be at least 1".into(),
+        ));
     }
     if cfg.max_train_days == 0 || cfg.max_train_days < cfg.min_train_days {
         return Err(ForecastError::Config(format!(
@@ -48,7 +50,11 @@ fn day_bands(fc: &[f64], cal: &Calibration) -> Vec<DayBand> {
     forecast_peaks(fc)
         .iter()
         .zip(&cal.daily)
-        .map(|(f, q)| DayBand { median: f * q[2], hi80: f * q[3], hi95: f * q[4] })
+        .map(|(f, q)| DayBand {
+            median: f * q[2],
+            hi80: f * q[3],
+            hi95: f * q[4],
+        })
         .collect()
 }
 
@@ -65,8 +71,8 @@ fn scores_for(
     let n = values.len();
     let lead_days = h.div_ceil(DAY_H);
     let mut s = Scores::new(lead_days);
-    for j in from..=to.min(fits.len().saturating_sub(1)) {
-        if let Some(fc) = &fits[j] {
+    for (j, fit) in fits.iter().enumerate().take(to + 1).skip(from) {
+        if let Some(fc) = fit {
             let cut = n - j * h;
             s.add_window(fc, &values[cut..cut + h], hour_of_day(start_us, cut));
         }
@@ -107,19 +113,35 @@ pub fn forecast_region(
 ) -> Result<RegionForecast, ForecastError> {
     check(cfg)?;
     let start_us = prepared.series.start_us;
-    let values: Vec<Option<f64>> = prepared.series.values.iter().map(|v| v.filter(|x| x.is_finite())).collect();
+    let values: Vec<Option<f64>> = prepared
+        .series
+        .values
+        .iter()
+        .map(|v| v.filter(|x| x.is_finite()))
+        .collect();
     if values.iter().all(Option::is_none) {
         return Err(ForecastError::Empty);
     }
     let n = values.len();
     let h = cfg.horizon_days as usize * DAY_H;
-    let (min_train, max_train) = (cfg.min_train_days as usize * DAY_H, cfg.max_train_days as usize * DAY_H);
-    let (windows, calib) = (cfg.backtest_windows as usize, cfg.calibration_windows as usize);
+    let (min_train, max_train) = (
+        cfg.min_train_days as usize * DAY_H,
+        cfg.max_train_days as usize * DAY_H,
+    );
+    let (windows, calib) = (
+        cfg.backtest_windows as usize,
+        cfg.calibration_windows as usize,
+    );
     let cuts: Vec<usize> = (0..=windows + calib)
-        .map_while(|j| n.checked_sub(j * h).filter(|&c| j == 0 || c >= min_train.max(1)))
+        .map_while(|j| {
+            n.checked_sub(j * h)
+                .filter(|&c| j == 0 || c >= min_train.max(1))
+        })
         .collect();
     let models = candidate_models();
-    let jobs: Vec<(usize, usize)> = (0..models.len()).flat_map(|m| (0..cuts.len()).map(move |j| (m, j))).collect();
+    let jobs: Vec<(usize, usize)> = (0..models.len())
+        .flat_map(|m| (0..cuts.len()).map(move |j| (m, j)))
+        .collect();
     let results: Vec<Result<Vec<f64>, ForecastError>> = jobs
         .par_iter()
         .map(|&(m, j)| {
@@ -155,7 +177,14 @@ pub fn forecast_region(
                 continue;
             };
             let cut = cuts[w];
-            let cal = Calibration::from_scores(&scores_for(&values, start_us, h, &fits[m], w + 1, w + calib));
+            let cal = Calibration::from_scores(&scores_for(
+                &values,
+                start_us,
+                h,
+                &fits[m],
+                w + 1,
+                w + calib,
+            ));
             let train = &values[cut.saturating_sub(max_train)..cut];
             let s = score_window(train, fc, &values[cut..cut + h], &day_bands(fc, &cal));
             complete &= s.mase.is_some();
@@ -166,7 +195,11 @@ pub fn forecast_region(
         if !rows.is_empty() {
             let mut mean_row = rows[0].clone();
             mean_row.window = 0;
-            mean_row.cutoff_us = rows.iter().map(|r| r.cutoff_us).min().unwrap_or(mean_row.cutoff_us);
+            mean_row.cutoff_us = rows
+                .iter()
+                .map(|r| r.cutoff_us)
+                .min()
+                .unwrap_or(mean_row.cutoff_us);
             mean_row.mase = mean_of(&rows, |r| r.mase);
             mean_row.smape = mean_of(&rows, |r| r.smape);
             mean_row.dpeak_mape = mean_of(&rows, |r| r.dpeak_mape);
@@ -188,7 +221,11 @@ pub fn forecast_region(
     let chosen = summaries
         .iter()
         .filter(|(m, mase, _)| usable(*m) && mase.is_some())
-        .min_by(|a, b| a.1.unwrap_or(f64::MAX).total_cmp(&b.1.unwrap_or(f64::MAX)).then(a.0.cmp(&b.0)))
+        .min_by(|a, b| {
+            a.1.unwrap_or(f64::MAX)
+                .total_cmp(&b.1.unwrap_or(f64::MAX))
+                .then(a.0.cmp(&b.0))
+        })
         .map(|s| s.0)
         .or_else(|| (0..models.len()).find(|&m| usable(m)))
         .ok_or_else(|| ForecastError::NoModel(errors.join("; ")))?;
@@ -211,7 +248,11 @@ pub fn forecast_region(
                 .max_by(f64::total_cmp)
         })
         .collect();
-    let fc: Vec<f64> = base.iter().zip(&uplift).map(|(f, u)| f * u.unwrap_or(1.0)).collect();
+    let fc: Vec<f64> = base
+        .iter()
+        .zip(&uplift)
+        .map(|(f, u)| f * u.unwrap_or(1.0))
+        .collect();
     let cal = Calibration::from_scores(&scores_for(&values, start_us, h, &fits[chosen], 1, calib));
     let peaks = forecast_peaks(&fc);
     let hourly: Vec<HourPoint> = fc
@@ -237,12 +278,33 @@ pub fn forecast_region(
         .map(|(d, &pk)| {
             let q = cal.daily[d];
             let ts = end_us + (d * DAY_H) as i64 * HOUR_US;
-            let date = DateTime::from_timestamp_micros(ts).map(|t| t.date_naive()).unwrap_or_default();
-            let event = uplift[d * DAY_H..((d + 1) * DAY_H).min(h)].iter().flatten().copied().max_by(f64::total_cmp);
-            DayPoint { date, median: pk * q[2], lo80: pk * q[1], hi80: pk * q[3], lo95: pk * q[0], hi95: pk * q[4], event }
+            let date = DateTime::from_timestamp_micros(ts)
+                .map(|t| t.date_naive())
+                .unwrap_or_default();
+            let event = uplift[d * DAY_H..((d + 1) * DAY_H).min(h)]
+                .iter()
+                .flatten()
+                .copied()
+                .max_by(f64::total_cmp);
+            DayPoint {
+                date,
+                median: pk * q[2],
+                lo80: pk * q[1],
+                hi80: pk * q[3],
+                lo95: pk * q[0],
+                hi95: pk * q[4],
+                event,
+            }
         })
         .collect();
-    Ok(RegionForecast { model: name.to_string(), hourly, daily, backtest, backtest_mase, backtest_cov95 })
+    Ok(RegionForecast {
+        model: name.to_string(),
+        hourly,
+        daily,
+        backtest,
+        backtest_mase,
+        backtest_cov95,
+    })
 }
 
 /// Forecast every region in parallel (rayon), keeping the input order.

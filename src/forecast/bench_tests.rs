@@ -14,7 +14,9 @@ use chrono::NaiveDateTime;
 use super::*;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/forecast").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/forecast")
+        .join(name)
 }
 
 /// Read `ts,value` (ts as `YYYY-MM-DD HH:MM:SS`, UTC) into an hourly series; missing hours
@@ -24,7 +26,10 @@ pub(crate) fn read_series(name: &str) -> HourlySeries {
     let mut points: Vec<(i64, f64)> = Vec::new();
     for line in text.lines().skip(1) {
         let (ts, v) = line.split_once(',').unwrap();
-        let t = NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M:%S").unwrap().and_utc().timestamp_micros();
+        let t = NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M:%S")
+            .unwrap()
+            .and_utc()
+            .timestamp_micros();
         points.push((t, v.trim().parse().unwrap()));
     }
     let start_us = points[0].0;
@@ -37,7 +42,13 @@ pub(crate) fn read_series(name: &str) -> HourlySeries {
 }
 
 pub(crate) fn bench_config() -> ForecastConfig {
-    ForecastConfig { horizon_days: 14, backtest_windows: 2, min_train_days: 28, max_train_days: 112, calibration_windows: 6 }
+    ForecastConfig {
+        horizon_days: 14,
+        backtest_windows: 2,
+        min_train_days: 28,
+        max_train_days: 112,
+        calibration_windows: 6,
+    }
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -49,8 +60,13 @@ fn backtest_on_the_shared_series_matches_the_expected_file() {
     let mut csv = String::from(
         "series,model,window,cutoff_us,mase,smape,dpeak_mape,dpeak_cov80,dpeak_cov95,dpeak_excess95,pinball95,chosen\n",
     );
-    let mut table = String::from("series       model            MASE    sMAPE  dpeak_MAPE  cov80  cov95  excess95  chosen\n");
-    for (series, file) in [("electricity", "electricity_hourly.csv"), ("bikeshare", "bikeshare_hourly.csv")] {
+    let mut table = String::from(
+        "series       model            MASE    sMAPE  dpeak_MAPE  cov80  cov95  excess95  chosen\n",
+    );
+    for (series, file) in [
+        ("electricity", "electricity_hourly.csv"),
+        ("bikeshare", "bikeshare_hourly.csv"),
+    ] {
         let s = read_series(file);
         let started = std::time::Instant::now();
         let fc = forecast_region(&Prepared::unmasked(&s), &[], &bench_config()).unwrap();
@@ -76,7 +92,11 @@ fn backtest_on_the_shared_series_matches_the_expected_file() {
                 table,
                 "{series:<12} {:<14}{} {:>7} {:>7} {:>10} {:>6} {:>6} {:>9}  {}",
                 r.model,
-                if r.window == 0 { "  ".to_string() } else { format!("/{}", r.window) },
+                if r.window == 0 {
+                    "  ".to_string()
+                } else {
+                    format!("/{}", r.window)
+                },
                 fmt(r.mase),
                 fmt(r.smape),
                 fmt(r.dpeak_mape),
@@ -87,9 +107,23 @@ fn backtest_on_the_shared_series_matches_the_expected_file() {
             )
             .unwrap();
         }
-        writeln!(table, "{series}: chosen `{}`, {secs:.3} s for the region\n", fc.model).unwrap();
-        let mase = |m: &str| fc.backtest.iter().find(|r| r.model == m && r.window == 0).and_then(|r| r.mase).unwrap();
-        assert!(mase(&fc.model) <= mase("seasonal_naive"), "{series}: chosen model worse than seasonal naive");
+        writeln!(
+            table,
+            "{series}: chosen `{}`, {secs:.3} s for the region\n",
+            fc.model
+        )
+        .unwrap();
+        let mase = |m: &str| {
+            fc.backtest
+                .iter()
+                .find(|r| r.model == m && r.window == 0)
+                .and_then(|r| r.mase)
+                .unwrap()
+        };
+        assert!(
+            mase(&fc.model) <= mase("seasonal_naive"),
+            "{series}: chosen model worse than seasonal naive"
+        );
         assert_eq!(fc.daily.len(), 14);
         assert_eq!(fc.hourly.len(), 14 * 24);
     }
@@ -99,6 +133,8 @@ fn backtest_on_the_shared_series_matches_the_expected_file() {
         std::fs::write(&path, &csv).unwrap();
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(expected, csv, "the backtest changed; if intended, rerun with OPSBENCH_BLESS=1 and review the diff");
+    assert_eq!(
+        expected, csv,
+        "the backtest changed; if intended, rerun with OPSBENCH_BLESS=1 and review the diff"
+    );
 }
-

@@ -42,15 +42,23 @@ pub(crate) fn day_peaks(values: &[Option<f64>]) -> Vec<Option<f64>> {
     values
         .chunks(DAY_H)
         .map(|d| {
-            let obs: Vec<f64> = d.iter().flatten().copied().filter(|v| v.is_finite()).collect();
-            (obs.len() >= MIN_OBSERVED_HOURS.min(d.len())).then(|| obs.iter().copied().fold(f64::MIN, f64::max))
+            let obs: Vec<f64> = d
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|v| v.is_finite())
+                .collect();
+            (obs.len() >= MIN_OBSERVED_HOURS.min(d.len()))
+                .then(|| obs.iter().copied().fold(f64::MIN, f64::max))
         })
         .collect()
 }
 
 /// Peak of each 24-hour block of a complete forecast.
 pub(crate) fn forecast_peaks(fc: &[f64]) -> Vec<f64> {
-    fc.chunks(DAY_H).map(|d| d.iter().copied().fold(f64::MIN, f64::max)).collect()
+    fc.chunks(DAY_H)
+        .map(|d| d.iter().copied().fold(f64::MIN, f64::max))
+        .collect()
 }
 
 /// Scores gathered from earlier windows.
@@ -64,19 +72,27 @@ pub(crate) struct Scores {
 
 impl Scores {
     pub(crate) fn new(lead_days: usize) -> Scores {
-        Scores { daily: vec![Vec::new(); lead_days], hourly: vec![Vec::new(); DAY_H] }
+        Scores {
+            daily: vec![Vec::new(); lead_days],
+            hourly: vec![Vec::new(); DAY_H],
+        }
     }
 
     /// Add one window: forecast `fc`, the actuals of the same hours, and the UTC hour of the
     /// day of its first hour.
-    pub(crate) fn add_window(&mut self, fc: &[f64], actual: &[Option<f64>], first_hour_of_day: usize) {
+    pub(crate) fn add_window(
+        &mut self,
+        fc: &[f64],
+        actual: &[Option<f64>],
+        first_hour_of_day: usize,
+    ) {
         let fpk = forecast_peaks(fc);
         let apk = day_peaks(actual);
         for (d, (f, a)) in fpk.iter().zip(&apk).enumerate() {
-            if let (Some(a), true) = (a, *f > 0.0) {
-                if let Some(pool) = self.daily.get_mut(d) {
-                    pool.push(a / f);
-                }
+            if let (Some(a), true) = (a, *f > 0.0)
+                && let Some(pool) = self.daily.get_mut(d)
+            {
+                pool.push(a / f);
             }
         }
         for (i, (f, a)) in fc.iter().zip(actual).enumerate() {
@@ -115,7 +131,11 @@ fn conformal(sorted: &[f64], tau: f64, neutral: f64) -> f64 {
         return neutral;
     }
     if (tau - 0.5).abs() < 1e-12 {
-        return if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+        return if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
     }
     let k = if tau > 0.5 {
         (((n + 1) as f64 * tau - 1e-9).ceil() as usize).clamp(1, n)
@@ -144,7 +164,11 @@ impl Calibration {
         let lead_days = scores.daily.len();
         let mut daily = vec![[1.0; 5]; lead_days];
         // Lead weeks, merged forwards until a pool is big enough; a small tail joins the last.
-        let weeks: Vec<Vec<usize>> = (0..lead_days).collect::<Vec<_>>().chunks(7).map(<[usize]>::to_vec).collect();
+        let weeks: Vec<Vec<usize>> = (0..lead_days)
+            .collect::<Vec<_>>()
+            .chunks(7)
+            .map(<[usize]>::to_vec)
+            .collect();
         let mut groups: Vec<Vec<usize>> = Vec::new();
         let mut cur: Vec<usize> = Vec::new();
         let count = |days: &[usize]| days.iter().map(|&d| scores.daily[d].len()).sum::<usize>();
@@ -161,7 +185,10 @@ impl Calibration {
             }
         }
         for g in groups {
-            let mut pool: Vec<f64> = g.iter().flat_map(|&d| scores.daily[d].iter().copied()).collect();
+            let mut pool: Vec<f64> = g
+                .iter()
+                .flat_map(|&d| scores.daily[d].iter().copied())
+                .collect();
             let q = quantiles(&mut pool, 1.0);
             for d in g {
                 daily[d] = q;
@@ -172,7 +199,11 @@ impl Calibration {
             let mut pool: Vec<f64> = scores.hourly.iter().flatten().copied().collect();
             vec![quantiles(&mut pool, 0.0); DAY_H]
         } else {
-            scores.hourly.iter().map(|p| quantiles(&mut p.clone(), 0.0)).collect()
+            scores
+                .hourly
+                .iter()
+                .map(|p| quantiles(&mut p.clone(), 0.0))
+                .collect()
         };
         Calibration { daily, hourly }
     }

@@ -33,7 +33,9 @@ impl TrendFit {
     }
 }
 
-const ALPHAS: [f64; 14] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 0.9];
+const ALPHAS: [f64; 14] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 0.9,
+];
 const BETA_FRACTIONS: [f64; 4] = [0.001, 0.01, 0.05, 0.2];
 const PHIS: [f64; 4] = [0.8, 0.9, 0.95, 0.98];
 
@@ -46,7 +48,14 @@ fn run_trend(y: &[f64], alpha: f64, beta: f64, phi: f64, l0: f64, b0: f64) -> (f
         l = f + alpha * e;
         b = phi * b + beta * e;
     }
-    (sse, TrendFit { level: l, trend: b, phi })
+    (
+        sse,
+        TrendFit {
+            level: l,
+            trend: b,
+            phi,
+        },
+    )
 }
 
 /// The initial level and trend that minimise the squared one-step errors for given
@@ -148,7 +157,9 @@ pub(crate) fn fit_holt_winters(y: &[f64], m: usize) -> Option<SeasonalFit> {
     let l0 = mean(&y[..m]);
     let b0 = (mean(&y[m..2 * m]) - l0) / m as f64;
     // Level l0 sits at the middle of the first cycle; seasonal = first cycle less that line.
-    let s0: Vec<f64> = (0..m).map(|i| y[i] - (l0 + (i as f64 - (m as f64 - 1.0) / 2.0) * b0)).collect();
+    let s0: Vec<f64> = (0..m)
+        .map(|i| y[i] - (l0 + (i as f64 - (m as f64 - 1.0) / 2.0) * b0))
+        .collect();
     let l_start = l0 - (m as f64 + 1.0) / 2.0 * b0;
     let mut best: Option<(f64, SeasonalFit)> = None;
     let mut season = vec![0.0; m];
@@ -171,7 +182,15 @@ pub(crate) fn fit_holt_winters(y: &[f64], m: usize) -> Option<SeasonalFit> {
                     if sse.is_finite() && best.as_ref().is_none_or(|(s, _)| sse < *s) {
                         best = Some((
                             sse,
-                            SeasonalFit { trend: TrendFit { level: l, trend: b, phi }, season: season.clone(), n },
+                            SeasonalFit {
+                                trend: TrendFit {
+                                    level: l,
+                                    trend: b,
+                                    phi,
+                                },
+                                season: season.clone(),
+                                n,
+                            },
                         ));
                     }
                 }
@@ -201,7 +220,10 @@ mod tests {
         let y: Vec<f64> = (0..48 * 3).map(|t| 5.0 + (t % 48) as f64).collect();
         let f = fit_holt_winters(&y, 48).unwrap();
         for h in 1..=96 {
-            assert!((f.at(h) - (5.0 + ((y.len() + h - 1) % 48) as f64)).abs() < 1e-6, "{h}");
+            assert!(
+                (f.at(h) - (5.0 + ((y.len() + h - 1) % 48) as f64)).abs() < 1e-6,
+                "{h}"
+            );
         }
         assert!(fit_holt_winters(&y[..50], 48).is_none());
     }

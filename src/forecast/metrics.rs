@@ -41,8 +41,17 @@ pub(crate) fn naive_scale(train: &[Option<f64>]) -> Option<f64> {
 
 /// Score a window: `train` is the fit's history (for the MASE scale), `fc` the hourly point
 /// forecast, `actual` the same hours, `bands` one per lead day.
-pub(crate) fn score_window(train: &[Option<f64>], fc: &[f64], actual: &[Option<f64>], bands: &[DayBand]) -> WindowScore {
-    let pairs: Vec<(f64, f64)> = fc.iter().zip(actual).filter_map(|(f, a)| Some((*f, (*a)?))).collect();
+pub(crate) fn score_window(
+    train: &[Option<f64>],
+    fc: &[f64],
+    actual: &[Option<f64>],
+    bands: &[DayBand],
+) -> WindowScore {
+    let pairs: Vec<(f64, f64)> = fc
+        .iter()
+        .zip(actual)
+        .filter_map(|(f, a)| Some((*f, (*a)?)))
+        .collect();
     let mae = mean(pairs.iter().map(|(f, a)| (a - f).abs()));
     let mase = match (mae, naive_scale(train)) {
         (Some(m), Some(s)) if s > 0.0 => Some(m / s),
@@ -90,12 +99,27 @@ mod tests {
     #[test]
     fn hand_checked_window() {
         // Training: a week of 10s then a week of 12s → naive MAE 2.
-        let train: Vec<Option<f64>> = (0..2 * WEEK_H).map(|t| Some(if t < WEEK_H { 10.0 } else { 12.0 })).collect();
+        let train: Vec<Option<f64>> = (0..2 * WEEK_H)
+            .map(|t| Some(if t < WEEK_H { 10.0 } else { 12.0 }))
+            .collect();
         // Two days; forecast 10 everywhere, actual 11 on day 1 and 8 on day 2 (one hour missing).
         let fc = vec![10.0; 48];
-        let mut actual: Vec<Option<f64>> = (0..48).map(|t| Some(if t < 24 { 11.0 } else { 8.0 })).collect();
+        let mut actual: Vec<Option<f64>> = (0..48)
+            .map(|t| Some(if t < 24 { 11.0 } else { 8.0 }))
+            .collect();
         actual[30] = None;
-        let bands = [DayBand { median: 10.0, hi80: 10.5, hi95: 12.0 }, DayBand { median: 10.0, hi80: 10.5, hi95: 12.0 }];
+        let bands = [
+            DayBand {
+                median: 10.0,
+                hi80: 10.5,
+                hi95: 12.0,
+            },
+            DayBand {
+                median: 10.0,
+                hi80: 10.5,
+                hi95: 12.0,
+            },
+        ];
         let s = score_window(&train, &fc, &actual, &bands);
         // MAE = (24·1 + 23·2) / 47
         assert!((s.mase.unwrap() - (70.0 / 47.0) / 2.0).abs() < 1e-12);
@@ -113,7 +137,16 @@ mod tests {
 
     #[test]
     fn nothing_observed_scores_nothing() {
-        let s = score_window(&[], &[1.0; 24], &[None; 24], &[DayBand { median: 1.0, hi80: 1.0, hi95: 1.0 }]);
+        let s = score_window(
+            &[],
+            &[1.0; 24],
+            &[None; 24],
+            &[DayBand {
+                median: 1.0,
+                hi80: 1.0,
+                hi95: 1.0,
+            }],
+        );
         assert!(s.mase.is_none() && s.dpeak_cov95.is_none() && s.days == 0);
     }
 }

@@ -2,7 +2,72 @@
 //! CCU forecast `horizon_days` ahead with calibrated 80 % / 95 % bands on the **daily peak**,
 //! chosen among three models by a rolling-origin backtest, and the capacity plan arithmetic.
 //!
-//! DOC-PLACEHOLDER
+//! **Why our own models, not `augurs`.** Grafana's `augurs` 0.10.3 (MIT/Apache-2.0) was read
+//! (source and manifests through the search tool) and tried against this crate's dependency
+//! tree with `cargo tree -e normal -f "{p} {f}"`. `augurs-mstl` alone leaves every existing
+//! crate's features unchanged, but it has no trend model of its own: its MSTL needs a
+//! `TrendModel`, in practice `augurs-ets`, and `augurs-ets` + `augurs-outlier` change the
+//! features of crates already built here (`rand` gains `small_rng`, `num-rational` gains
+//! `num-bigint`) and add a second `nalgebra` (0.35 beside statrs' 0.33), which would rebuild a
+//! share of the tree on 2 cores. `augurs-mstl` also needs gap-free input and gives no
+//! conformal daily-peak bands. STL, MSTL and exponential smoothing are ~400 lines here
+//! (`stl.rs`, `ets.rs`), std only, and follow statsmodels' defaults so they can be checked
+//! against the reference.
+//!
+//! **Models** ([`Model`]; [`candidate_models`]):
+//! - `seasonal_naive`: the same hour one week earlier. The floor; always a candidate.
+//! - `holt_winters`: additive Holt-Winters, damped trend, one 168-hour season, parameters by
+//!   grid search on the in-sample one-step SSE (`ets.rs`).
+//! - `mstl`: STL for 24 h then 168 h, twice (statsmodels' MSTL defaults, `stl.rs`); each season
+//!   forecast by repeating its last cycle, the seasonally adjusted series (trend + remainder)
+//!   by SES or damped Holt (φ ≤ 0.98, lower AIC) fitted on its *daily means*, so the level of
+//!   the whole horizon does not follow the last few hours.
+//!
+//! Gaps (`None`: missing samples and every masked hour) are filled for fitting only, from the
+//! same hour of the nearest week, then day, then by interpolation ([`fill_gaps`]); never zeros.
+//! Forecasts are clamped at 0.
+//!
+//! **Days.** A forecast's day `d` is the 24 hours from its first hour + 24·d (its lead day);
+//! [`DayPoint::date`] is the UTC date of that day's first hour. When the series ends at
+//! midnight UTC — the caller should cut it there — lead days are UTC calendar days. A day's
+//! actual peak is the largest observed hour (at least 18 of 24 observed, else the day is not
+//! scored); its forecast peak the largest of the 24 hourly forecasts.
+//!
+//! **Backtest** ([`forecast_region`]): rolling origin, windows of `horizon_days` ending at the
+//! series end, `backtest_windows` of them where at least `min_train_days` precede the window;
+//! each fit sees at most `max_train_days` before its cut-off. Per model and window, over the
+//! observed hours (masked hours are not scored):
+//! - `mase` = mean |y − ŷ| / the in-sample MAE of the weekly seasonal naive on that window's
+//!   training data (pairs of observed hours one week apart), as in `reference/forecast.md` §4;
+//! - `smape` = mean 200·|y − ŷ| / (|y| + |ŷ|), hours where both are 0 skipped (0–200 scale);
+//! - `dpeak_mape` = mean over days of 100·|A − M| / A, A the actual daily peak, M the day's
+//!   calibrated median;
+//! - `dpeak_cov80`, `dpeak_cov95` = share of days with A ≤ `hi80`, A ≤ `hi95` (one-sided: the
+//!   upper quantile is what capacity is provisioned at, nominal 0.80 and 0.95);
+//! - `dpeak_excess95` = mean of 100·(`hi95` − A) / A (spare capacity if provisioned at `hi95`);
+//! - `pinball95` = mean pinball loss at τ = 0.95 of `hi95` (0.95·(A − hi95) when A ≥ hi95,
+//!   else 0.05·(hi95 − A)), as a percentage of the mean A, so regions compare.
+//!
+//! Each window's bands are calibrated on the `calibration_windows` windows before it only, so
+//! every scored day is held out. A mean row per model (`window` 0) follows its windows. The
+//! model with the lowest mean MASE over all windows is chosen (ties: seasonal naive first;
+//! none scored, e.g. under `min_train_days` + `horizon_days` of history: seasonal naive, else
+//! the first model that can forecast).
+//!
+//! **Bands** (`calibrate.rs`): split-conformal quantiles of the ratio actual / forecast daily
+//! peak from the windows before the forecast, pooled per lead week (merged while thin). `hi95`
+//! and `lo95` are the 95th and 5th percentiles, `hi80`/`lo80` the 80th and 20th, `median` the
+//! 50th (so the daily median is also bias-corrected for the peak of noisy hours). Hourly bands
+//! come from the hourly errors per UTC hour of the day, scaled by the day's forecast peak; the
+//! hourly median is the point forecast.
+//!
+//! **Events**: history inside past event windows is masked by [`prepare`] (not de-weighted);
+//! a future event multiplies every hour it overlaps by its uplift (the largest, when several
+//! overlap), bands included, and [`DayPoint::event`] records it. Bands are not widened further
+//! around events.
+//!
+//! **Parallelism**: every (model, cut-off) fit of a region runs on rayon, and
+//! [`forecast_all`] runs regions on rayon; no polars inside.
 //!
 //! Pure: no I/O, no clock, no environment, no polars. Plain vectors in, structs out; the caller
 //! builds the hourly series from the lake and writes the tables.
@@ -128,10 +193,17 @@ impl Prepared {
     /// The series as it is, nothing masked (non-finite values become gaps). For benchmarks
     /// that must score every hour, as the reference did.
     pub fn unmasked(series: &HourlySeries) -> Prepared {
-        let values: Vec<Option<f64>> = series.values.iter().map(|v| v.filter(|x| x.is_finite())).collect();
+        let values: Vec<Option<f64>> = series
+            .values
+            .iter()
+            .map(|v| v.filter(|x| x.is_finite()))
+            .collect();
         let gaps = prepare::gap_runs(series.start_us, &values);
         Prepared {
-            series: HourlySeries { start_us: series.start_us, values },
+            series: HourlySeries {
+                start_us: series.start_us,
+                values,
+            },
             gaps,
             masked_incident_hours: 0,
             masked_outlier_hours: 0,

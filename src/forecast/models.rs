@@ -20,13 +20,20 @@ pub trait Model: Send + Sync {
     /// Stable name, as written to `forecast_backtest.model`.
     fn name(&self) -> &'static str;
     /// Point forecast of the next `horizon_hours` hours.
-    fn forecast(&self, history: &[Option<f64>], horizon_hours: usize) -> Result<Vec<f64>, ForecastError>;
+    fn forecast(
+        &self,
+        history: &[Option<f64>],
+        horizon_hours: usize,
+    ) -> Result<Vec<f64>, ForecastError>;
 }
 
 /// Fill the gaps of a history for fitting (module doc). Non-finite values count as gaps.
 /// `None` when no value is present at all.
 pub fn fill_gaps(history: &[Option<f64>]) -> Option<Vec<f64>> {
-    let mut x: Vec<Option<f64>> = history.iter().map(|v| v.filter(|f| f.is_finite())).collect();
+    let mut x: Vec<Option<f64>> = history
+        .iter()
+        .map(|v| v.filter(|f| f.is_finite()))
+        .collect();
     if x.iter().all(Option::is_none) {
         return None;
     }
@@ -68,9 +75,17 @@ pub fn fill_gaps(history: &[Option<f64>]) -> Option<Vec<f64>> {
     Some(out)
 }
 
-fn filled(model: &'static str, history: &[Option<f64>], need_hours: usize) -> Result<Vec<f64>, ForecastError> {
+fn filled(
+    model: &'static str,
+    history: &[Option<f64>],
+    need_hours: usize,
+) -> Result<Vec<f64>, ForecastError> {
     if history.len() < need_hours {
-        return Err(ForecastError::TooShort { model, hours: history.len(), need_hours });
+        return Err(ForecastError::TooShort {
+            model,
+            hours: history.len(),
+            need_hours,
+        });
     }
     fill_gaps(history).ok_or(ForecastError::Empty)
 }
@@ -95,14 +110,21 @@ impl Model for SeasonalNaive {
         "seasonal_naive"
     }
 
-    fn forecast(&self, history: &[Option<f64>], horizon_hours: usize) -> Result<Vec<f64>, ForecastError> {
+    fn forecast(
+        &self,
+        history: &[Option<f64>],
+        horizon_hours: usize,
+    ) -> Result<Vec<f64>, ForecastError> {
         let y = filled(self.name(), history, WEEK_H)?;
         let last = &y[y.len() - WEEK_H..];
-        finish(self.name(), (0..horizon_hours).map(|h| last[h % WEEK_H]).collect())
+        finish(
+            self.name(),
+            (0..horizon_hours).map(|h| last[h % WEEK_H]).collect(),
+        )
     }
 }
 
-/// Additive Holt-Winters with a damped trend and a 168-hour season ([`super::ets`]). Needs two
+/// Additive Holt-Winters with a damped trend and a 168-hour season (`ets.rs`). Needs two
 /// weeks of history.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HoltWinters;
@@ -112,15 +134,22 @@ impl Model for HoltWinters {
         "holt_winters"
     }
 
-    fn forecast(&self, history: &[Option<f64>], horizon_hours: usize) -> Result<Vec<f64>, ForecastError> {
+    fn forecast(
+        &self,
+        history: &[Option<f64>],
+        horizon_hours: usize,
+    ) -> Result<Vec<f64>, ForecastError> {
         let y = filled(self.name(), history, 2 * WEEK_H)?;
         let fit = fit_holt_winters(&y, WEEK_H).ok_or(ForecastError::NonFinite(self.name()))?;
-        finish(self.name(), (1..=horizon_hours).map(|h| fit.at(h)).collect())
+        finish(
+            self.name(),
+            (1..=horizon_hours).map(|h| fit.at(h)).collect(),
+        )
     }
 }
 
-/// MSTL with daily (24 h) and weekly (168 h) seasons ([`super::stl`]); the seasonally adjusted
-/// series (trend + remainder) is forecast by SES or damped Holt ([`super::ets`]), each season
+/// MSTL with daily (24 h) and weekly (168 h) seasons (`stl.rs`); the seasonally adjusted
+/// series (trend + remainder) is forecast by SES or damped Holt (`ets.rs`), each season
 /// by repeating its last cycle. Needs two weeks of history (with less, only the daily season
 /// is fitted, from two days).
 #[derive(Clone, Copy, Debug, Default)]
@@ -131,18 +160,39 @@ impl Model for Mstl {
         "mstl"
     }
 
-    fn forecast(&self, history: &[Option<f64>], horizon_hours: usize) -> Result<Vec<f64>, ForecastError> {
+    fn forecast(
+        &self,
+        history: &[Option<f64>],
+        horizon_hours: usize,
+    ) -> Result<Vec<f64>, ForecastError> {
         let y = filled(self.name(), history, 2 * DAY_H)?;
         let n = y.len();
         let periods = [DAY_H, WEEK_H];
         let d = mstl(&y, &periods);
-        let adjusted: Vec<f64> = (0..n).map(|t| y[t] - d.seasonal.iter().map(|s| s[t]).sum::<f64>()).collect();
+        let adjusted: Vec<f64> = (0..n)
+            .map(|t| y[t] - d.seasonal.iter().map(|s| s[t]).sum::<f64>())
+            .collect();
         // The adjusted series' level is forecast from its daily means (blocks of 24 hours
         // ending at the series end): an hourly fit chases the last hours' noise (weather, a
         // quiet evening) and carries it over the whole horizon.
-        let days: Vec<f64> = adjusted.rchunks_exact(DAY_H).rev().map(|d| d.iter().sum::<f64>() / DAY_H as f64).collect();
-        let trend = if days.len() >= 2 { fit_trend(&days) } else { fit_trend(&adjusted) }.ok_or(ForecastError::Empty)?;
-        let step = |h: usize| if days.len() >= 2 { (h - 1) / DAY_H + 1 } else { h };
+        let days: Vec<f64> = adjusted
+            .rchunks_exact(DAY_H)
+            .rev()
+            .map(|d| d.iter().sum::<f64>() / DAY_H as f64)
+            .collect();
+        let trend = if days.len() >= 2 {
+            fit_trend(&days)
+        } else {
+            fit_trend(&adjusted)
+        }
+        .ok_or(ForecastError::Empty)?;
+        let step = |h: usize| {
+            if days.len() >= 2 {
+                (h - 1) / DAY_H + 1
+            } else {
+                h
+            }
+        };
         let f = (1..=horizon_hours)
             .map(|h| {
                 let seasonal: f64 = periods
@@ -160,5 +210,9 @@ impl Model for Mstl {
 
 /// The candidate models, seasonal naive first (the floor every region is held to).
 pub fn candidate_models() -> Vec<Box<dyn Model>> {
-    vec![Box::new(SeasonalNaive), Box::new(HoltWinters), Box::new(Mstl)]
+    vec![
+        Box::new(SeasonalNaive),
+        Box::new(HoltWinters),
+        Box::new(Mstl),
+    ]
 }

@@ -17,7 +17,9 @@ fn some(v: &[f64]) -> Vec<Option<f64>> {
 #[test]
 fn seasonal_naive_forecasts_a_pure_weekly_cycle_exactly() {
     // Any 168-periodic shape, not only sines: hour of week → value.
-    let week: Vec<f64> = (0..WEEK_H).map(|k| 500.0 + ((k * 37) % 101) as f64).collect();
+    let week: Vec<f64> = (0..WEEK_H)
+        .map(|k| 500.0 + ((k * 37) % 101) as f64)
+        .collect();
     let mut history: Vec<Option<f64>> = (0..5 * WEEK_H).map(|t| Some(week[t % WEEK_H])).collect();
     // A gap in the last week is filled from the week before, so the cycle is still exact.
     for v in &mut history[4 * WEEK_H + 10..4 * WEEK_H + 30] {
@@ -41,8 +43,15 @@ fn mstl_recovers_a_linear_trend_with_daily_and_weekly_cycles() {
     for t in WEEK_H..n - WEEK_H {
         let seasonal = d.seasonal[0][t] + d.seasonal[1][t];
         let true_seasonal = truth(t) - 1000.0 - 0.5 * t as f64;
-        assert!((d.trend[t] - (1000.0 + 0.5 * t as f64)).abs() < 1.0, "trend at {t}: {}", d.trend[t]);
-        assert!((seasonal - true_seasonal).abs() < 1.0, "seasonal at {t}: {seasonal} vs {true_seasonal}");
+        assert!(
+            (d.trend[t] - (1000.0 + 0.5 * t as f64)).abs() < 1.0,
+            "trend at {t}: {}",
+            d.trend[t]
+        );
+        assert!(
+            (seasonal - true_seasonal).abs() < 1.0,
+            "seasonal at {t}: {seasonal} vs {true_seasonal}"
+        );
     }
     // Forecast 14 days: every hour within 3 % of the truth, and the mean absolute error below
     // 1.5 % (the trend is damped, φ ≤ 0.98, so it falls a little behind a line that never
@@ -74,15 +83,32 @@ fn a_constant_series_gives_a_flat_forecast_from_every_model() {
     let y = vec![Some(4321.0); 6 * WEEK_H];
     for m in candidate_models() {
         let f = m.forecast(&y, 28 * DAY_H).unwrap();
-        assert!(f.iter().all(|v| (v - 4321.0).abs() < 1e-6), "{}: {:?}", m.name(), &f[..5]);
+        assert!(
+            f.iter().all(|v| (v - 4321.0).abs() < 1e-6),
+            "{}: {:?}",
+            m.name(),
+            &f[..5]
+        );
     }
 }
 
 #[test]
 fn short_empty_and_gappy_histories() {
     for m in candidate_models() {
-        assert!(matches!(m.forecast(&[], 24), Err(ForecastError::TooShort { hours: 0, .. })), "{}", m.name());
-        assert_eq!(m.forecast(&vec![None; 3 * WEEK_H], 24), Err(ForecastError::Empty), "{}", m.name());
+        assert!(
+            matches!(
+                m.forecast(&[], 24),
+                Err(ForecastError::TooShort { hours: 0, .. })
+            ),
+            "{}",
+            m.name()
+        );
+        assert_eq!(
+            m.forecast(&vec![None; 3 * WEEK_H], 24),
+            Err(ForecastError::Empty),
+            "{}",
+            m.name()
+        );
         // NaN and gaps everywhere but a few hours: still a finite, non-negative forecast.
         let mut y = vec![Some(f64::NAN); 3 * WEEK_H];
         y[5] = Some(10.0);

@@ -69,26 +69,45 @@ pub struct PlanKnobs {
 
 impl Default for PlanKnobs {
     fn default() -> Self {
-        PlanKnobs { headroom: 0.2, target_utilisation: 0.8, redundancy_instances: 1, default_lead_days: 14 }
+        PlanKnobs {
+            headroom: 0.2,
+            target_utilisation: 0.8,
+            redundancy_instances: 1,
+            default_lead_days: 14,
+        }
     }
 }
 
 /// One `capacity_plan` row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlanRow {
+    /// The region.
     pub region: String,
+    /// Capacity on `as_of_date`, CCU (module doc); empty without capacity rows.
     pub current_capacity_ccu: Option<f64>,
+    /// Largest daily-peak median over the horizon.
     pub forecast_peak_ccu: Option<f64>,
+    /// Largest daily-peak `hi95` over the horizon.
     pub hi95_peak_ccu: Option<f64>,
+    /// First day whose `hi95` exceeds its capacity ("earliest plausible").
     pub exhaustion_date_hi95: Option<NaiveDate>,
+    /// First day whose median exceeds its capacity.
     pub exhaustion_date_median: Option<NaiveDate>,
+    /// Most instances any day of the horizon needs.
     pub required_instances: Option<u64>,
+    /// Instances to order beyond the current and scheduled ones (capped at `max_instances`).
     pub instances_to_add: Option<u64>,
+    /// `exhaustion_date_hi95` less the lead days.
     pub order_by_date: Option<NaiveDate>,
+    /// Monthly cost of `instances_to_add`.
     pub order_cost_per_month: Option<f64>,
+    /// Some day needs more than `max_instances`.
     pub cannot_cover: bool,
+    /// The forecast's model.
     pub model: String,
+    /// Its mean backtest MASE.
     pub backtest_mase: Option<f64>,
+    /// Its daily-peak 95 % coverage in the backtest.
     pub backtest_cov95: Option<f64>,
 }
 
@@ -113,7 +132,11 @@ pub fn required_instances(hi95_peak: f64, players_per_instance: f64, knobs: &Pla
     if !(per.is_finite() && per > 0.0) {
         return u64::MAX;
     }
-    let peak = if hi95_peak.is_finite() { hi95_peak.max(0.0) } else { 0.0 };
+    let peak = if hi95_peak.is_finite() {
+        hi95_peak.max(0.0)
+    } else {
+        0.0
+    };
     let need = (peak * (1.0 + knobs.headroom.max(0.0)) / per).ceil();
     // `as` saturates at u64::MAX for huge values.
     (need as u64).saturating_add(knobs.redundancy_instances)
@@ -122,7 +145,8 @@ pub fn required_instances(hi95_peak: f64, players_per_instance: f64, knobs: &Pla
 /// The daily peak `instances` carry (module doc).
 fn capacity_ccu(row: &CapacityRow, knobs: &PlanKnobs) -> f64 {
     let usable = row.instances.saturating_sub(knobs.redundancy_instances) as f64;
-    let v = usable * row.players_per_instance * knobs.target_utilisation / (1.0 + knobs.headroom.max(0.0));
+    let v = usable * row.players_per_instance * knobs.target_utilisation
+        / (1.0 + knobs.headroom.max(0.0));
     if v.is_finite() { v.max(0.0) } else { 0.0 }
 }
 
@@ -180,9 +204,17 @@ pub fn capacity_plan(
     }
     row.required_instances = required;
     row.instances_to_add = required.map(|_| to_add);
-    let lead = now.as_ref().and_then(|r| r.provisioning_lead_days).unwrap_or(knobs.default_lead_days);
-    row.order_by_date = row.exhaustion_date_hi95.and_then(|d| d.checked_sub_days(Days::new(lead.into())));
-    row.order_cost_per_month = match (now.as_ref().and_then(|r| r.instance_cost_per_hour), row.instances_to_add) {
+    let lead = now
+        .as_ref()
+        .and_then(|r| r.provisioning_lead_days)
+        .unwrap_or(knobs.default_lead_days);
+    row.order_by_date = row
+        .exhaustion_date_hi95
+        .and_then(|d| d.checked_sub_days(Days::new(lead.into())));
+    row.order_cost_per_month = match (
+        now.as_ref().and_then(|r| r.instance_cost_per_hour),
+        row.instances_to_add,
+    ) {
         (Some(c), Some(k)) if c.is_finite() => Some(k as f64 * c * HOURS_PER_MONTH),
         _ => None,
     };

@@ -27,9 +27,16 @@ pub const OUTLIER_MAD_FACTOR: f64 = 6.0;
 const OUTLIER_WEEKS: usize = 4;
 
 /// Mask incidents, past events and outliers (see the module doc).
-pub fn prepare(series: &HourlySeries, incidents: &[(i64, i64)], events: &[EventWindow]) -> Prepared {
-    let mut values: Vec<Option<f64>> =
-        series.values.iter().map(|v| v.filter(|x| x.is_finite())).collect();
+pub fn prepare(
+    series: &HourlySeries,
+    incidents: &[(i64, i64)],
+    events: &[EventWindow],
+) -> Prepared {
+    let mut values: Vec<Option<f64>> = series
+        .values
+        .iter()
+        .map(|v| v.filter(|x| x.is_finite()))
+        .collect();
     let gaps = gap_runs(series.start_us, &values);
     let hour_us = |i: usize| series.start_us + i as i64 * HOUR_US;
     let mut masked_incident_hours = 0u32;
@@ -39,7 +46,10 @@ pub fn prepare(series: &HourlySeries, incidents: &[(i64, i64)], events: &[EventW
             continue;
         }
         let t = hour_us(i);
-        if incidents.iter().any(|&(s, e)| s < t + HOUR_US && t < e && s < e) {
+        if incidents
+            .iter()
+            .any(|&(s, e)| s < t + HOUR_US && t < e && s < e)
+        {
             *v = None;
             masked_incident_hours += 1;
         } else if events.iter().any(|e| e.overlaps_hour(t)) {
@@ -52,7 +62,10 @@ pub fn prepare(series: &HourlySeries, incidents: &[(i64, i64)], events: &[EventW
         values[i] = None;
     }
     Prepared {
-        series: HourlySeries { start_us: series.start_us, values },
+        series: HourlySeries {
+            start_us: series.start_us,
+            values,
+        },
         gaps,
         masked_incident_hours,
         masked_outlier_hours: outliers.len() as u32,
@@ -75,7 +88,10 @@ pub(crate) fn gap_runs(start_us: i64, values: &[Option<f64>]) -> Vec<(i64, i64)>
         }
     }
     if let Some(s) = run {
-        out.push((start_us + s as i64 * HOUR_US, start_us + values.len() as i64 * HOUR_US));
+        out.push((
+            start_us + s as i64 * HOUR_US,
+            start_us + values.len() as i64 * HOUR_US,
+        ));
     }
     out
 }
@@ -83,7 +99,11 @@ pub(crate) fn gap_runs(start_us: i64, values: &[Option<f64>]) -> Vec<(i64, i64)>
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// Indices of the outlier hours (module doc).
@@ -130,7 +150,13 @@ mod tests {
 
     fn weekly(weeks: usize) -> Vec<Option<f64>> {
         (0..weeks * WEEK_H)
-            .map(|i| Some(100.0 + 30.0 * ((i % 24) as f64 / 24.0 * std::f64::consts::TAU).sin() + (i % 7) as f64))
+            .map(|i| {
+                Some(
+                    100.0
+                        + 30.0 * ((i % 24) as f64 / 24.0 * std::f64::consts::TAU).sin()
+                        + (i % 7) as f64,
+                )
+            })
             .collect()
     }
 
@@ -144,13 +170,24 @@ mod tests {
         v[last] = None;
         let dip = 5 * WEEK_H + 22;
         v[dip] = Some(40.0);
-        let s = HourlySeries { start_us: 0, values: v };
+        let s = HourlySeries {
+            start_us: 0,
+            values: v,
+        };
         let inc = [(10 * HOUR_US + 1, 12 * HOUR_US)]; // hours 10 and 11
-        let ev = [EventWindow { start_us: 100 * HOUR_US, end_us: 103 * HOUR_US, uplift: 1.5 }];
+        let ev = [EventWindow {
+            start_us: 100 * HOUR_US,
+            end_us: 103 * HOUR_US,
+            uplift: 1.5,
+        }];
         let p = prepare(&s, &inc, &ev);
         assert_eq!(
             p.gaps,
-            vec![(5 * HOUR_US, 7 * HOUR_US), (9 * HOUR_US, 10 * HOUR_US), (last as i64 * HOUR_US, (last as i64 + 1) * HOUR_US)]
+            vec![
+                (5 * HOUR_US, 7 * HOUR_US),
+                (9 * HOUR_US, 10 * HOUR_US),
+                (last as i64 * HOUR_US, (last as i64 + 1) * HOUR_US)
+            ]
         );
         assert_eq!(p.masked_incident_hours, 2);
         assert_eq!(p.masked_event_hours, 3);
@@ -160,15 +197,36 @@ mod tests {
         assert_eq!(p.series.values[101], None);
         assert!(p.series.values[12].is_some());
         // A regular cycle with noise-free data has no other outlier.
-        let clean = prepare(&HourlySeries { start_us: 0, values: weekly(10) }, &[], &[]);
+        let clean = prepare(
+            &HourlySeries {
+                start_us: 0,
+                values: weekly(10),
+            },
+            &[],
+            &[],
+        );
         assert_eq!(clean.masked_outlier_hours, 0);
     }
 
     #[test]
     fn empty_and_all_none_inputs() {
-        let p = prepare(&HourlySeries { start_us: 0, values: vec![] }, &[], &[]);
+        let p = prepare(
+            &HourlySeries {
+                start_us: 0,
+                values: vec![],
+            },
+            &[],
+            &[],
+        );
         assert!(p.gaps.is_empty());
-        let p = prepare(&HourlySeries { start_us: 7 * HOUR_US, values: vec![None; 3] }, &[], &[]);
+        let p = prepare(
+            &HourlySeries {
+                start_us: 7 * HOUR_US,
+                values: vec![None; 3],
+            },
+            &[],
+            &[],
+        );
         assert_eq!(p.gaps, vec![(7 * HOUR_US, 10 * HOUR_US)]);
     }
 }

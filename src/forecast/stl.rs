@@ -10,7 +10,9 @@
 /// A decomposition `y = trend + Σ seasonal + remainder`.
 #[derive(Clone, Debug)]
 pub(crate) struct Decomposition {
-    /// The trend of the last STL pass.
+    /// The trend of the last STL pass (MSTL forecasts trend + remainder together, so only the
+    /// tests read it).
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests only"))]
     pub trend: Vec<f64>,
     /// One seasonal component per period, in the order of the periods given.
     pub seasonal: Vec<Vec<f64>>,
@@ -18,7 +20,7 @@ pub(crate) struct Decomposition {
 
 fn next_odd(x: f64) -> usize {
     let n = x.ceil().max(1.0) as usize;
-    if n % 2 == 0 { n + 1 } else { n }
+    if n.is_multiple_of(2) { n + 1 } else { n }
 }
 
 /// Tricube-weighted local linear fit of `y` (at positions 0..n) evaluated at `x`, using the `q`
@@ -69,17 +71,23 @@ fn loess_at(y: &[f64], q: usize, x: f64) -> Option<f64> {
         c += weight(j) / sw * d * d;
     }
     let range = (n - 1) as f64;
-    let slope = if c.sqrt() > 0.001 * range { (x - a) / c } else { 0.0 };
+    let slope = if c.sqrt() > 0.001 * range {
+        (x - a) / c
+    } else {
+        0.0
+    };
     let mut v = 0.0;
-    for j in left..=right {
-        v += weight(j) / sw * (slope * (j as f64 - a) + 1.0) * y[j];
+    for (j, yj) in y.iter().enumerate().take(right + 1).skip(left) {
+        v += weight(j) / sw * (slope * (j as f64 - a) + 1.0) * yj;
     }
     Some(v)
 }
 
 /// Loess smoothing of `y` at every position.
 fn loess(y: &[f64], q: usize) -> Vec<f64> {
-    (0..y.len()).map(|i| loess_at(y, q, i as f64).unwrap_or(y[i])).collect()
+    (0..y.len())
+        .map(|i| loess_at(y, q, i as f64).unwrap_or(y[i]))
+        .collect()
 }
 
 /// Moving average of length `len` (output `y.len() − len + 1` values).
@@ -141,9 +149,14 @@ pub(crate) fn stl(y: &[f64], p: usize, ns: usize) -> (Vec<f64>, Vec<f64>) {
 pub(crate) fn mstl(y: &[f64], periods: &[usize]) -> Decomposition {
     let n = y.len();
     let mut seasonal = vec![vec![0.0; n]; periods.len()];
-    let usable: Vec<usize> = (0..periods.len()).filter(|&i| periods[i] >= 2 && n >= 2 * periods[i]).collect();
+    let usable: Vec<usize> = (0..periods.len())
+        .filter(|&i| periods[i] >= 2 && n >= 2 * periods[i])
+        .collect();
     if usable.is_empty() {
-        return Decomposition { trend: loess(y, next_odd(n as f64 / 2.0)), seasonal };
+        return Decomposition {
+            trend: loess(y, next_odd(n as f64 / 2.0)),
+            seasonal,
+        };
     }
     let mut deseas = y.to_vec();
     let mut trend = vec![0.0; n];
@@ -174,18 +187,28 @@ mod tests {
             let v = loess_at(&y, 7, x).unwrap();
             assert!((v - (3.0 + 0.5 * x)).abs() < 1e-9, "{x}: {v}");
         }
-        assert_eq!(moving_average(&[1.0, 2.0, 3.0, 4.0], 2), vec![1.5, 2.5, 3.5]);
+        assert_eq!(
+            moving_average(&[1.0, 2.0, 3.0, 4.0], 2),
+            vec![1.5, 2.5, 3.5]
+        );
     }
 
     #[test]
     fn stl_splits_a_cycle_from_a_line() {
         let p = 24;
         let y: Vec<f64> = (0..p * 10)
-            .map(|t| 50.0 + 0.1 * t as f64 + 10.0 * ((t % p) as f64 / p as f64 * std::f64::consts::TAU).sin())
+            .map(|t| {
+                50.0 + 0.1 * t as f64
+                    + 10.0 * ((t % p) as f64 / p as f64 * std::f64::consts::TAU).sin()
+            })
             .collect();
         let (trend, seasonal) = stl(&y, p, 11);
         for t in p..y.len() - p {
-            assert!((trend[t] - (50.0 + 0.1 * t as f64)).abs() < 0.05, "trend {t}: {}", trend[t]);
+            assert!(
+                (trend[t] - (50.0 + 0.1 * t as f64)).abs() < 0.05,
+                "trend {t}: {}",
+                trend[t]
+            );
             let s = 10.0 * ((t % p) as f64 / p as f64 * std::f64::consts::TAU).sin();
             assert!((seasonal[t] - s).abs() < 0.05, "seasonal {t}");
         }
