@@ -30,3 +30,8 @@ bench:
     rm -rf /tmp/opsbench-bench && mkdir -p /tmp/opsbench-bench
     "$CARGO_TARGET_DIR/release/opsbench" --out /tmp/opsbench-bench/exports generate --rows 10000000 --days 90 --end 2026-10-31
     /usr/bin/time -v "$CARGO_TARGET_DIR/release/opsbench" --lake /tmp/opsbench-bench/lake ingest ccu /tmp/opsbench-bench/exports/ccu/*.csv
+
+# the forecast backtest on the shared real series (prints the table) and the 20-region × 365-day timing
+bench-forecast:
+    cargo test --release --lib forecast::bench_tests -- --nocapture
+    cargo test --release --lib forecast::region_tests::speed -- --ignored --nocapture

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod forecast;
 pub mod gate;
 pub mod generate;
 pub mod ingest;
