@@ -154,6 +154,42 @@ fn max_of(v: impl Iterator<Item = f64>) -> Option<f64> {
     v.filter(|x| x.is_finite()).max_by(f64::total_cmp)
 }
 
+/// One forecast day of the plan (the capacity columns of `capacity_forecast`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanDay {
+    /// The forecast day.
+    pub date: NaiveDate,
+    /// Instances of the row in force (0 before every row).
+    pub instances: u64,
+    /// `max_instances` of the row in force.
+    pub max_instances: Option<u64>,
+    /// The day's capacity, CCU (module doc); empty without capacity rows.
+    pub capacity_ccu: Option<f64>,
+    /// Instances the day's `hi95` needs; empty without capacity rows.
+    pub required_instances: Option<u64>,
+}
+
+/// Capacity and required instances of each forecast day (module doc).
+pub fn plan_days(fc: &RegionForecast, capacity: &[CapacityRow], knobs: &PlanKnobs) -> Vec<PlanDay> {
+    let earliest = capacity.iter().min_by_key(|r| r.effective_from);
+    let days: Vec<NaiveDate> = fc.daily.iter().map(|d| d.date).collect();
+    let in_force = capacity_by_day(capacity, &days);
+    fc.daily
+        .iter()
+        .zip(in_force)
+        .map(|(d, r)| PlanDay {
+            date: d.date,
+            instances: r.as_ref().map_or(0, |r| r.instances),
+            max_instances: r.as_ref().and_then(|r| r.max_instances),
+            capacity_ccu: earliest.map(|_| r.as_ref().map_or(0.0, |r| capacity_ccu(r, knobs))),
+            required_instances: r
+                .as_ref()
+                .or(earliest)
+                .map(|r| required_instances(d.hi95, r.players_per_instance, knobs)),
+        })
+        .collect()
+}
+
 /// The plan of one region (module doc).
 pub fn capacity_plan(
     region: &str,
@@ -178,29 +214,25 @@ pub fn capacity_plan(
         backtest_mase: fc.backtest_mase,
         backtest_cov95: fc.backtest_cov95,
     };
-    let Some(earliest) = capacity.iter().min_by_key(|r| r.effective_from) else {
+    if capacity.is_empty() {
         return row;
-    };
+    }
     let now = capacity_by_day(capacity, &[as_of_date]).pop().flatten();
     row.current_capacity_ccu = Some(now.as_ref().map_or(0.0, |r| capacity_ccu(r, knobs)));
-    let days: Vec<NaiveDate> = fc.daily.iter().map(|d| d.date).collect();
-    let in_force = capacity_by_day(capacity, &days);
     let (mut required, mut to_add) = (None::<u64>, 0u64);
-    for (d, r) in fc.daily.iter().zip(&in_force) {
-        let cap = r.as_ref().map_or(0.0, |r| capacity_ccu(r, knobs));
+    for (d, p) in fc.daily.iter().zip(plan_days(fc, capacity, knobs)) {
+        let cap = p.capacity_ccu.unwrap_or(0.0);
         if row.exhaustion_date_hi95.is_none() && d.hi95 > cap {
             row.exhaustion_date_hi95 = Some(d.date);
         }
         if row.exhaustion_date_median.is_none() && d.median > cap {
             row.exhaustion_date_median = Some(d.date);
         }
-        let ppi = r.as_ref().unwrap_or(earliest).players_per_instance;
-        let need = required_instances(d.hi95, ppi, knobs);
+        let need = p.required_instances.unwrap_or(0);
         required = Some(required.map_or(need, |q| q.max(need)));
-        let max = r.as_ref().and_then(|r| r.max_instances).unwrap_or(u64::MAX);
+        let max = p.max_instances.unwrap_or(u64::MAX);
         row.cannot_cover |= need > max;
-        let have = r.as_ref().map_or(0, |r| r.instances);
-        to_add = to_add.max(need.min(max).saturating_sub(have));
+        to_add = to_add.max(need.min(max).saturating_sub(p.instances));
     }
     row.required_instances = required;
     row.instances_to_add = required.map(|_| to_add);
