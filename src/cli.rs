@@ -38,6 +38,9 @@ pub struct GlobalArgs {
     /// The instant the figures are computed at (RFC 3339; default: now, UTC).
     #[arg(long = "as-of", global = true, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
+    /// Days the capacity forecast looks ahead (default 28; `[forecast] horizon_days`).
+    #[arg(long = "horizon-days", global = true, value_name = "N")]
+    pub horizon_days: Option<u32>,
     /// A named set of metric knobs: `default` or `devlake` (DevLake's DORA conventions).
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
@@ -102,6 +105,8 @@ pub enum Command {
     Report(ReportArgs),
     /// The metric tables only (no report), from what the lake holds.
     Metrics(ReportArgs),
+    /// The capacity forecast, its backtest and the capacity plan (no report).
+    Forecast(ReportArgs),
     /// Write synthetic exports of every dataset (for tests and benchmarks).
     Generate(GenerateArgs),
     /// Print the input datasets' schemas.

@@ -105,6 +105,10 @@ pub struct Settings {
     pub cause_map: BTreeMap<String, String>,
     /// The deploy gate's policy (`[gate]`).
     pub gate: crate::gate::GatePolicy,
+    /// The forecast's horizon and backtest (`[forecast]`, `--horizon-days`).
+    pub forecast: crate::forecast::ForecastConfig,
+    /// The capacity plan's knobs (`[forecast]`).
+    pub plan: crate::forecast::PlanKnobs,
     /// The service catalogue (`[services.NAME]`).
     pub services: BTreeMap<String, crate::catalog::ServiceSettings>,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
@@ -137,6 +141,8 @@ impl Default for Settings {
             freshness: BTreeMap::new(),
             cause_map: BTreeMap::new(),
             gate: crate::gate::GatePolicy::default(),
+            forecast: crate::forecast::ForecastConfig::default(),
+            plan: crate::forecast::PlanKnobs::default(),
             origins,
         }
     }
@@ -219,6 +225,16 @@ impl Settings {
             if let Some(v) = value {
                 s.set(key, &v, &format!("flag {flag}"))?;
             }
+        }
+        if let Some(n) = flags.horizon_days {
+            if !(1..=366).contains(&n) {
+                return Err(Error::Usage(format!(
+                    "`--horizon-days {n}` is out of range; expected 1 to 366"
+                )));
+            }
+            s.forecast.horizon_days = n;
+            s.origins
+                .insert("forecast.horizon_days".into(), "flag --horizon-days".into());
         }
         if let (Some(from), Some(to)) = (s.from, s.to)
             && from >= to
@@ -443,6 +459,13 @@ impl Settings {
                         self.freshness.insert(dataset, hours);
                     }
                 }
+                "forecast" => {
+                    let t = as_table(&origin, key, value)?;
+                    (self.forecast, self.plan) = crate::forecast::parse_forecast(&origin, t)?;
+                    for k in t.keys() {
+                        self.origins.insert(format!("forecast.{k}"), origin.clone());
+                    }
+                }
                 "gate" => {
                     let t = as_table(&origin, key, value)?;
                     self.gate = crate::gate::parse_gate(&origin, t)?;
@@ -487,7 +510,7 @@ impl Settings {
                         &origin,
                         other,
                         format!(
-                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `freshness`, `cause_map`, `gate`, `datasets`",
+                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `freshness`, `cause_map`, `gate`, `forecast`, `datasets`",
                             KEYS.iter()
                                 .filter(|k| !k.contains('.'))
                                 .map(|k| format!("`{k}`"))
@@ -555,6 +578,20 @@ impl Settings {
             out.push((format!("freshness.{d}"), format!("{hours}h")));
         }
         out.extend(self.gate.describe());
+        let (fc, pk) = (&self.forecast, &self.plan);
+        for (k, v) in [
+            ("horizon_days", fc.horizon_days.to_string()),
+            ("backtest_windows", fc.backtest_windows.to_string()),
+            ("calibration_windows", fc.calibration_windows.to_string()),
+            ("min_train_days", fc.min_train_days.to_string()),
+            ("max_train_days", fc.max_train_days.to_string()),
+            ("headroom", pk.headroom.to_string()),
+            ("target_utilisation", pk.target_utilisation.to_string()),
+            ("redundancy_instances", pk.redundancy_instances.to_string()),
+            ("provisioning_lead_days", pk.default_lead_days.to_string()),
+        ] {
+            out.push((format!("forecast.{k}"), v));
+        }
         for (word, cause) in &self.cause_map {
             out.push((format!("cause_map.{word}"), cause.clone()));
         }

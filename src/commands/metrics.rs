@@ -56,9 +56,26 @@ pub struct MetricsOut {
     pub data_problems: bool,
 }
 
-/// Compute and write every metric table; return the files, the report sections and the
-/// headline figures.
-pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOut> {
+/// Which stages an output command runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stages {
+    /// The metric tables (`opsbench metrics`).
+    pub metrics: bool,
+    /// The forecast and capacity plan (`opsbench forecast`).
+    pub forecast: bool,
+}
+
+impl Stages {
+    pub const ALL: Stages = Stages {
+        metrics: true,
+        forecast: true,
+    };
+}
+
+/// Compute and write the stages' tables; return the files, the report sections and the
+/// headline figures. `dataset_freshness` is always written; `data_quality` with the metrics;
+/// `actions` only when every stage ran (so it is never a partial list).
+pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path, stages: Stages) -> Result<MetricsOut> {
     let manifest = lake.manifest()?;
     let mut out = MetricsOut::default();
     let fresh = freshness::judge(lake, &manifest, ctx.as_of(), &ctx.settings.freshness)?;
@@ -68,6 +85,52 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
     out.actions.extend(freshness::actions(&fresh));
     out.actions
         .extend(crate::commands::report::quarantine_actions(&manifest));
+    if stages.metrics {
+        metric_stages(ctx, lake, &manifest, out_dir, &mut out)?;
+    }
+    if stages.forecast {
+        crate::commands::forecast::forecast_stage(ctx, lake, out_dir, &mut out)?;
+    }
+    if stages.metrics {
+        let decisions = crate::lake::derived::read_decisions(lake.root())?;
+        out.sections
+            .extend(crate::report::gate_section::gate_section(&decisions));
+    }
+    freshness::annotate(&mut out.sections, &fresh);
+    out.sections.sort_by_key(|s| section_rank(&s.id));
+    crate::report::actions::order(&mut out.actions);
+    if stages == Stages::ALL {
+        let mut table = crate::report::actions::to_frame(&out.actions)?;
+        write_table(out_dir, "actions", &mut table, &mut out.written)?;
+    }
+    Ok(out)
+}
+
+/// The report's order of sections: the planner's question first, then reliability, delivery,
+/// service levels, cost, the services and the gate.
+fn section_rank(id: &str) -> u8 {
+    match id {
+        "capacity" => 0,
+        "reliability" => 1,
+        "impact" => 2,
+        "causes" => 3,
+        "delivery" => 4,
+        "slo" => 5,
+        "cost" => 6,
+        "services" => 7,
+        "gate" => 8,
+        _ => 9,
+    }
+}
+
+/// The metric tables: incidents, reliability, impact, changes, causes, SLOs, data quality.
+fn metric_stages(
+    ctx: &Ctx,
+    lake: &Lake,
+    manifest: &crate::lake::Manifest,
+    out_dir: &Path,
+    out: &mut MetricsOut,
+) -> Result<()> {
     let (incidents, notes) = if lake.files(Dataset::Incidents)?.is_empty() {
         (None, Default::default())
     } else {
@@ -80,8 +143,8 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
             crate::metrics::causes::notes_from_frame(&frame)?,
         )
     };
-    let impact = incident_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
-    let links = change_stage(ctx, lake, incidents.as_deref(), out_dir, &mut out)?;
+    let impact = incident_stage(ctx, lake, incidents.as_deref(), out_dir, out)?;
+    let links = change_stage(ctx, lake, incidents.as_deref(), out_dir, out)?;
     let mut flags = Vec::new();
     if let Some(all) = incidents.as_deref() {
         let input = causes::CausesInput {
@@ -90,19 +153,12 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<MetricsOu
             links: &links,
             impact: impact.as_ref(),
         };
-        flags.extend(causes::causes_stage(ctx, &input, out_dir, &mut out)?);
+        flags.extend(causes::causes_stage(ctx, &input, out_dir, out)?);
     }
-    slo_stage(ctx, lake, out_dir, &mut out)?;
-    let mut dq = quality::data_quality_with(&manifest, &flags)?;
+    slo_stage(ctx, lake, out_dir, out)?;
+    let mut dq = quality::data_quality_with(manifest, &flags)?;
     write_table(out_dir, "data_quality", &mut dq, &mut out.written)?;
-    let decisions = crate::lake::derived::read_decisions(lake.root())?;
-    out.sections
-        .extend(crate::report::gate_section::gate_section(&decisions));
-    freshness::annotate(&mut out.sections, &fresh);
-    crate::report::actions::order(&mut out.actions);
-    let mut table = crate::report::actions::to_frame(&out.actions)?;
-    write_table(out_dir, "actions", &mut table, &mut out.written)?;
-    Ok(out)
+    Ok(())
 }
 
 /// The SLO targets of the settings' services.
@@ -403,11 +459,37 @@ fn with_null_minutes(im: polars::prelude::DataFrame) -> Result<polars::prelude::
         .ctx(|| "adding player_minutes_lost".into())
 }
 
+/// `opsbench metrics`.
 pub fn metrics_cmd(ctx: &Ctx, args: &ReportArgs) -> Result<u8> {
+    stage_cmd(
+        ctx,
+        args,
+        Stages {
+            metrics: true,
+            forecast: false,
+        },
+        "metrics",
+    )
+}
+
+/// `opsbench forecast`.
+pub fn forecast_cmd(ctx: &Ctx, args: &ReportArgs) -> Result<u8> {
+    stage_cmd(
+        ctx,
+        args,
+        Stages {
+            metrics: false,
+            forecast: true,
+        },
+        "forecast",
+    )
+}
+
+fn stage_cmd(ctx: &Ctx, args: &ReportArgs, stages: Stages, name: &str) -> Result<u8> {
     let lake = Lake::new(&ctx.settings.lake_dir);
     let out_dir = &ctx.settings.out_dir;
     let started = std::time::Instant::now();
-    let m = write_metrics(ctx, &lake, out_dir)?;
+    let m = write_metrics(ctx, &lake, out_dir, stages)?;
     let manifest = write_out_manifest(ctx, out_dir, &m.written)?;
     let w = Written {
         files: m.written,
@@ -419,7 +501,7 @@ pub fn metrics_cmd(ctx: &Ctx, args: &ReportArgs) -> Result<u8> {
         OutputFormat::Json => print_json(&w)?,
         OutputFormat::Text => {
             print_written(&w);
-            println!("metrics in {:.1} s", started.elapsed().as_secs_f64());
+            println!("{name} in {:.1} s", started.elapsed().as_secs_f64());
         }
     }
     Ok(crate::commands::report::freshness_code(

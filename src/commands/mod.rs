@@ -7,6 +7,7 @@
 mod causes;
 mod config_cmd;
 mod demo;
+pub mod forecast;
 mod freshness;
 mod gate;
 mod generate;
@@ -94,6 +95,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
         Command::Validate(a) => ingest::validate_cmd(&ctx, &a),
         Command::Report(a) => report::report_cmd(&ctx, &a),
         Command::Metrics(a) => metrics::metrics_cmd(&ctx, &a),
+        Command::Forecast(a) => metrics::forecast_cmd(&ctx, &a),
         Command::Generate(a) => generate::generate_cmd(&ctx, &cli.global, &a),
         Command::Schema(a) => schema::schema_cmd(&a),
         Command::Config(a) => config_cmd::config_cmd(&ctx, &a),

@@ -35,7 +35,12 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
     let as_of = ctx.as_of();
     let (from, to) = ctx.settings.window(as_of);
     let manifest = lake.manifest()?;
-    let metrics = crate::commands::metrics::write_metrics(ctx, lake, out_dir)?;
+    let metrics = crate::commands::metrics::write_metrics(
+        ctx,
+        lake,
+        out_dir,
+        crate::commands::metrics::Stages::ALL,
+    )?;
     let mut written = metrics.written.clone();
 
     let mut view = build_view(ctx, &manifest, from, to);

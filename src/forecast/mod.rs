@@ -88,8 +88,8 @@ pub use backtest::{forecast_all, forecast_region};
 pub use config::parse_forecast;
 pub use models::{HoltWinters, Model, Mstl, SeasonalNaive, candidate_models, fill_gaps};
 pub use plan::{
-    CapacityRow, PlanDay, PlanKnobs, PlanRow, capacity_by_day, capacity_plan, plan_days,
-    required_instances,
+    CapacityRow, PlanDay, PlanKnobs, PlanRow, capacity_by_day, capacity_ccu, capacity_plan,
+    plan_days, required_instances,
 };
 pub use prepare::{OUTLIER_MAD_FACTOR, prepare};
 

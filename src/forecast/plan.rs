@@ -142,8 +142,8 @@ pub fn required_instances(hi95_peak: f64, players_per_instance: f64, knobs: &Pla
     (need as u64).saturating_add(knobs.redundancy_instances)
 }
 
-/// The daily peak `instances` carry (module doc).
-fn capacity_ccu(row: &CapacityRow, knobs: &PlanKnobs) -> f64 {
+/// The daily peak (CCU) a capacity row carries under the knobs (module doc).
+pub fn capacity_ccu(row: &CapacityRow, knobs: &PlanKnobs) -> f64 {
     let usable = row.instances.saturating_sub(knobs.redundancy_instances) as f64;
     let v = usable * row.players_per_instance * knobs.target_utilisation
         / (1.0 + knobs.headroom.max(0.0));

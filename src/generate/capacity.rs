@@ -1,8 +1,10 @@
 //! Capacity rows: what each region runs, sized from the CCU actually generated.
 //!
 //! Every region gets a row on the first day. The instances in force on the last day are sized
-//! so that day's peak CCU uses 55–70 % of capacity, and ~85 % in the fast-growing region (which
-//! then runs out within the 28-day horizon). One region grows mid-period (a second past row,
+//! so that the last week's highest daily peak uses 55–70 % of the capacity the planner counts (the default
+//! `[forecast]` knobs: instances less redundancy, at the target utilisation, with headroom; see
+//! `forecast::plan`), and ~85 % in the fast-growing region (which then runs out within the
+//! 28-day horizon). One region grows mid-period (a second past row,
 //! the first row 20 % smaller) and one normal region has a scheduled row after the end.
 //!
 //! It must do no I/O; [`CapacitySchedule`] also tells the cost module the instances per day.
@@ -58,10 +60,19 @@ pub(crate) fn make_capacity(world: &World, daily: &DailyCcu) -> CapacitySchedule
         } else {
             rng.gen_range(0.55..0.70)
         };
-        let peak = daily.peak[r][last].max(1) as f64;
-        let at_end = (peak / (target * region.players_per_instance as f64))
-            .ceil()
-            .max(1.0) as u64;
+        // sized for the last week's highest day (weekends peak), as a planner would
+        let week = last.saturating_sub(6)..=last;
+        let peak = daily.peak[r][week]
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        let k = crate::forecast::PlanKnobs::default();
+        let per_instance =
+            region.players_per_instance as f64 * k.target_utilisation / (1.0 + k.headroom);
+        let at_end =
+            ((peak / (target * per_instance)).ceil().max(1.0) as u64) + k.redundancy_instances;
         let mut schedule = Vec::new();
         if r == mid_region && mid_day >= 1 {
             schedule.push((world.start, ((at_end as f64) * 0.8).ceil() as u64));

@@ -381,12 +381,18 @@ fn invariants_hold() {
     );
 }
 
-/// Last-day peak CCU (sum over shards per sample) over the capacity in force at the end.
+/// The last week's highest peak CCU (sum over shards per sample) over the capacity in force
+/// at the end, as the planner counts it (default `[forecast]` knobs: redundancy, utilisation,
+/// headroom).
 fn last_day_utilisation(summary: &GenerateSummary, last_day: &str) -> BTreeMap<String, f64> {
+    let end_day = chrono::NaiveDate::parse_from_str(last_day, "%Y-%m-%d").unwrap();
+    let week: Vec<String> = (0..7)
+        .map(|k| (end_day - chrono::Duration::days(k)).to_string())
+        .collect();
     let mut sums: HashMap<(String, String), u64> = HashMap::new();
     for r in read(summary, Dataset::Ccu)
         .into_iter()
-        .filter(|r| r["ts"].starts_with(last_day))
+        .filter(|r| week.iter().any(|d| r["ts"].starts_with(d.as_str())))
     {
         *sums
             .entry((r["ts"].clone(), r["region"].clone()))
@@ -401,8 +407,18 @@ fn last_day_utilisation(summary: &GenerateSummary, last_day: &str) -> BTreeMap<S
     let mut capacity: HashMap<String, (i64, f64)> = HashMap::new();
     for r in read(summary, Dataset::Capacity) {
         let from = ts(&r, "effective_from").unwrap();
-        let ccu = r["instances"].parse::<f64>().unwrap()
-            * r["players_per_instance"].parse::<f64>().unwrap();
+        let k = crate::forecast::PlanKnobs::default();
+        let ccu = crate::forecast::capacity_ccu(
+            &crate::forecast::CapacityRow {
+                effective_from: end_day,
+                instances: r["instances"].parse().unwrap(),
+                players_per_instance: r["players_per_instance"].parse().unwrap(),
+                max_instances: None,
+                provisioning_lead_days: None,
+                instance_cost_per_hour: None,
+            },
+            &k,
+        );
         let slot = capacity
             .entry(r["region"].clone())
             .or_insert((i64::MIN, 0.0));

@@ -94,6 +94,7 @@ pub fn forecast_chart(id: &str, title: &str, desc: &str, c: &ForecastChart) -> R
             .x_labels(10)
             .x_label_formatter(&|d| date_label(*d, lo_us))
             .y_desc("concurrent players")
+            .y_label_formatter(&|v| crate::report::html::fmt_int(v.round().max(0.0) as u64))
             .label_style(("sans-serif", 13))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()

@@ -7,6 +7,7 @@
 //! leaves half a file behind.
 
 pub mod actions;
+pub mod capacity_section;
 pub mod causes_section;
 pub mod change_section;
 pub mod charts;

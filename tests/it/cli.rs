@@ -47,6 +47,10 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         "incident_causes",
         "slo_metrics",
         "data_quality",
+        "capacity_forecast",
+        "capacity_forecast_hourly",
+        "forecast_backtest",
+        "capacity_plan",
         "actions",
     ];
     let mut want: Vec<String> = tables

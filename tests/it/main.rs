@@ -3,6 +3,7 @@
 
 mod browser;
 mod cli;
+mod forecast;
 mod freshness;
 mod gate;
 mod ingest;
