@@ -41,6 +41,17 @@ pub fn lake_cmd(ctx: &Ctx, args: &LakeArgs) -> Result<u8> {
                             }
                         );
                     }
+                    for d in &st.datasets {
+                        for (column, parts) in &d.predating {
+                            println!(
+                                "{}: {} partition(s) predate column `{column}` (it reads as null there): {}{}",
+                                d.dataset,
+                                parts.len(),
+                                parts.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+                                if parts.len() > 3 { ", …" } else { "" }
+                            );
+                        }
+                    }
                     for i in &st.pending_intents {
                         println!("pending commit intent: _txn/{i} (the next run completes it)");
                     }

@@ -11,6 +11,7 @@
 pub mod compact;
 pub mod delete;
 pub mod derived;
+pub mod evolve;
 pub mod lock;
 pub mod manifest;
 pub mod merge;
@@ -410,6 +411,13 @@ fn scan_files(dataset: Dataset, files: &[PathBuf]) -> Result<LazyFrame> {
     if files.is_empty() {
         return Ok(DataFrame::empty_with_schema(&schema).lazy());
     }
+    evolve::scan(dataset, files, &schema, |files| {
+        scan_current(dataset, files, schema.clone())
+    })
+}
+
+/// Scan files written with today's schema (or lacking some of its columns, read as null).
+fn scan_current(dataset: Dataset, files: &[PathBuf], schema: Schema) -> Result<LazyFrame> {
     let paths: Vec<PlRefPath> = files
         .iter()
         .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))

@@ -1,7 +1,7 @@
 //! What the lake holds, without reading its data: per dataset the rows (from Parquet footers),
 //! partitions, first and last day, bytes and files on disk, the last ingest and its export,
 //! quarantined rows by rule (from the manifest); the lake's schema version; and any intent or
-//! staging folder a crashed run left behind. Read-only: it takes no lock and writes nothing.
+//! staging folder a crashed run left behind; the partitions that predate a column added later. Read-only: it takes no lock and writes nothing.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +25,9 @@ pub struct DatasetStatus {
     pub last_ingest_at: Option<String>,
     pub last_export: Option<String>,
     pub quarantined_by_rule: BTreeMap<String, u64>,
+    /// Columns added after some partitions were written: column → those partitions
+    /// (`date=…`), where the column reads as null.
+    pub predating: BTreeMap<String, Vec<String>>,
 }
 
 /// The whole lake's state.
@@ -106,6 +109,11 @@ pub fn status(lake: &Lake) -> Result<LakeStatus> {
             last_ingest_at: last.map(|m| m.ingested_at.clone()),
             last_export: last.map(|m| m.path.clone()),
             quarantined_by_rule,
+            predating: super::evolve::predating(
+                d,
+                &files,
+                &crate::ingest::validate::canonical_schema(d),
+            )?,
         });
     }
     Ok(LakeStatus {

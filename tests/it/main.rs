@@ -3,6 +3,7 @@
 
 mod browser;
 mod cli;
+mod evolve;
 mod forecast;
 mod freshness;
 mod gate;
