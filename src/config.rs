@@ -20,7 +20,9 @@ use crate::knobs::Knobs;
 #[path = "config_values.rs"]
 mod values;
 use crate::schema::Dataset;
-pub use values::{local_midnight, parse_date, parse_hours, parse_instant, parse_minutes, parse_tz};
+pub use values::{
+    key_lines, local_midnight, parse_date, parse_hours, parse_instant, parse_minutes, parse_tz,
+};
 
 /// How many rejected rows a dataset may have in one run before the run exits 1.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -111,6 +113,8 @@ pub struct Settings {
     pub plan: crate::forecast::PlanKnobs,
     /// The service catalogue (`[services.NAME]`).
     pub services: BTreeMap<String, crate::catalog::ServiceSettings>,
+    /// The line of each key in the config file (for `config --show-origin`).
+    pub config_lines: BTreeMap<String, usize>,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
     pub origins: BTreeMap<String, String>,
 }
@@ -140,6 +144,7 @@ impl Default for Settings {
             retention: BTreeMap::new(),
             freshness: BTreeMap::new(),
             cause_map: BTreeMap::new(),
+            config_lines: BTreeMap::new(),
             gate: crate::gate::GatePolicy::default(),
             forecast: crate::forecast::ForecastConfig::default(),
             plan: crate::forecast::PlanKnobs::default(),
@@ -367,6 +372,7 @@ impl Settings {
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         self.config_path = Some(path.to_path_buf());
+        self.config_lines = key_lines(text);
         for (key, value) in &table {
             match key.as_str() {
                 "lake_dir" | "out_dir" => {
@@ -636,6 +642,28 @@ impl Settings {
                 p.to_str().unwrap_or("config file")
             }
             _ => "default",
+        }
+    }
+
+    /// Where a key's value came from, with the config file's line when it came from there
+    /// (`opsbench.toml:12`; a key inside a table set as a whole gets the table's line).
+    pub fn origin_at(&self, key: &str) -> String {
+        let origin = self.origin(key);
+        let Some(path) = self.config_path.as_ref().and_then(|p| p.to_str()) else {
+            return origin.to_string();
+        };
+        if !origin.starts_with(path) || origin.len() != path.len() {
+            return origin.to_string();
+        }
+        let mut k = key;
+        loop {
+            if let Some(line) = self.config_lines.get(k) {
+                return format!("{path}:{line}");
+            }
+            match k.rfind('.') {
+                Some(i) => k = &k[..i],
+                None => return origin.to_string(),
+            }
         }
     }
 

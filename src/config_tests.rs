@@ -32,6 +32,11 @@ fn precedence_is_default_file_env_flag() {
     assert_eq!(s.origin("window.days"), "env OPSBENCH_WINDOW_DAYS");
     assert_eq!(s.input_tz, chrono_tz::Europe::Berlin);
     assert_eq!(s.origin("input_tz"), "/etc/ops/opsbench.toml");
+    // with the line, for `config --show-origin`: the file's and line's, else the env or flag
+    assert_eq!(s.origin_at("input_tz"), "/etc/ops/opsbench.toml:1");
+    assert_eq!(s.origin_at("max_rejected"), "flag --max-rejected");
+    assert_eq!(s.origin_at("window.days"), "env OPSBENCH_WINDOW_DAYS");
+    assert_eq!(s.origin_at("lake_dir"), "flag --lake");
     assert_eq!(s.max_rejected, Some(Threshold::Count(10)));
     assert_eq!(s.origin("report_tz"), "default");
     assert_eq!(s.out_dir, PathBuf::from("out"));
@@ -220,4 +225,14 @@ fn retention_in_days_or_forever() {
             .starts_with("o.toml: key `retention.ccu`: expected a number of days"),
         "{err}"
     );
+}
+
+#[test]
+fn key_lines_follow_table_headers() {
+    let text = "a = 1\n# c\n[window]\ndays = 3\n[datasets.ccu]\ninputs = []\n[datasets.ccu.columns]\n\"Players Online\" = \"ccu\"\n";
+    let lines = key_lines(text);
+    assert_eq!(lines["a"], 1);
+    assert_eq!(lines["window.days"], 4);
+    assert_eq!(lines["datasets.ccu.inputs"], 6);
+    assert_eq!(lines["datasets.ccu.columns.Players Online"], 8);
 }

@@ -78,3 +78,38 @@ pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
         }
     }
 }
+
+/// The line (1-based) of each `key = value` of a TOML file, by dotted path (`window.days`,
+/// `datasets.ccu.inputs`), following `[table]` headers. Keys inside inline tables or arrays of
+/// tables are not listed (their origin is then the file without a line).
+pub fn key_lines(text: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut table = String::new();
+    let unquote = |k: &str| k.trim().trim_matches('"').trim_matches('\'').to_string();
+    for (n, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.starts_with('#') || l.is_empty() {
+            continue;
+        }
+        if let Some(h) = l.strip_prefix('[') {
+            if h.starts_with('[') {
+                table.clear();
+                continue;
+            }
+            let name = h.split(']').next().unwrap_or("");
+            table = name.split('.').map(unquote).collect::<Vec<_>>().join(".");
+            continue;
+        }
+        let Some((k, _)) = l.split_once('=') else {
+            continue;
+        };
+        let key = k.split('.').map(unquote).collect::<Vec<_>>().join(".");
+        let full = if table.is_empty() {
+            key
+        } else {
+            format!("{table}.{key}")
+        };
+        out.entry(full).or_insert(n + 1);
+    }
+    out
+}

@@ -1,8 +1,43 @@
-//! `opsbench config [--show-origin | --check]`: the resolved settings and where each came from.
+//! `opsbench config [--show-origin | --check]`: the resolved settings and where each came from
+//! (default, the config file and line, an `OPSBENCH_*` variable, a flag). `--check` validates
+//! the config and every path and glob in it without running anything: exit 0 (a glob that
+//! matches no file yet is a warning on stderr) or 2.
 
 use crate::cli::{ConfigArgs, OutputFormat};
 use crate::commands::{Ctx, print_json};
-use crate::error::{Result, exit};
+use crate::config::Settings;
+use crate::error::{Error, Result, exit};
+
+/// Check the folders and input globs: an error for what cannot work, warnings for what may
+/// work later (a glob with no file yet).
+pub fn check_paths(s: &Settings) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    for (key, dir) in [("lake_dir", &s.lake_dir), ("out_dir", &s.out_dir)] {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::config(
+                s.origin_at(key),
+                key,
+                format!("`{}` exists and is not a folder", dir.display()),
+            ));
+        }
+    }
+    for (d, ds) in &s.datasets {
+        let key = format!("datasets.{d}.inputs");
+        for pattern in &ds.inputs {
+            let paths = glob::glob(pattern).map_err(|e| {
+                Error::config(
+                    s.origin_at(&key),
+                    &key,
+                    format!("`{pattern}` is not a valid glob: {e}"),
+                )
+            })?;
+            if paths.filter_map(std::result::Result::ok).next().is_none() {
+                warnings.push(format!("{key}: `{pattern}` matches no file yet"));
+            }
+        }
+    }
+    Ok(warnings)
+}
 
 #[derive(serde::Serialize)]
 struct Entry {
@@ -13,7 +48,10 @@ struct Entry {
 
 pub fn config_cmd(ctx: &Ctx, args: &ConfigArgs) -> Result<u8> {
     if args.check {
-        // resolving the settings already checked them
+        // resolving the settings already checked every value; now the paths and globs
+        for w in check_paths(&ctx.settings)? {
+            eprintln!("warning: {w}");
+        }
         return Ok(exit::OK);
     }
     let entries: Vec<Entry> = ctx
@@ -21,7 +59,7 @@ pub fn config_cmd(ctx: &Ctx, args: &ConfigArgs) -> Result<u8> {
         .describe()
         .into_iter()
         .map(|(key, value)| Entry {
-            origin: ctx.settings.origin(&key).to_string(),
+            origin: ctx.settings.origin_at(&key),
             key,
             value,
         })

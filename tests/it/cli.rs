@@ -201,7 +201,7 @@ fn config_shows_where_each_setting_came_from() {
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(
         text.contains(&format!(
-            "input_tz = \"Europe/Berlin\"  # {}",
+            "input_tz = \"Europe/Berlin\"  # {}:1",
             cfg.display()
         )),
         "{text}"
@@ -215,6 +215,31 @@ fn config_shows_where_each_setting_came_from() {
         "{text}"
     );
     assert!(text.contains("report_tz = \"UTC\"  # default"), "{text}");
+    // --check: a glob with no file yet is a warning (exit 0); an invalid glob is an error
+    std::fs::write(&cfg, "[datasets.ccu]\ninputs = [\"later/*.csv\"]\n").unwrap();
+    let out = opsbench()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "--check"])
+        .assert()
+        .code(0);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("warning: datasets.ccu.inputs:") && stderr.contains("matches no file yet"),
+        "{stderr}"
+    );
+    std::fs::write(&cfg, "[datasets.ccu]\ninputs = [\"bad[glob\"]\n").unwrap();
+    let out = opsbench()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "--check"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("is not a valid glob") && stderr.contains(":2"),
+        "{stderr}"
+    );
     std::fs::write(&cfg, "[window]\ndays = \"many\"\n").unwrap();
     let out = opsbench()
         .arg("--config")
