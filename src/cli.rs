@@ -115,8 +115,31 @@ pub enum Command {
     Config(ConfigArgs),
     /// Look at the lake: what it holds, and its commits.
     Lake(LakeArgs),
+    /// Re-validate quarantined rows under today's config and load those that now pass.
+    Quarantine(QuarantineArgs),
     /// The deploy gate: may this service ship now? Exit 0 pass/warn/overridden, 4 fail, 2 error.
     Gate(GateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QuarantineArgs {
+    #[command(subcommand)]
+    pub action: QuarantineAction,
+}
+
+/// What to do with the quarantine.
+#[derive(Debug, Subcommand)]
+pub enum QuarantineAction {
+    /// Re-validate a dataset's quarantined rows under today's config; load those that now pass.
+    Replay {
+        /// The dataset.
+        dataset: String,
+        /// Only the rows this rule quarantined.
+        #[arg(long)]
+        rule: Option<String>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ mod generate;
 mod ingest;
 mod lake_cmd;
 mod metrics;
+mod quarantine;
 mod report;
 mod run;
 mod schema;
@@ -101,6 +102,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
         Command::Config(a) => config_cmd::config_cmd(&ctx, &a),
         Command::Lake(a) => lake_cmd::lake_cmd(&ctx, &a),
         Command::Gate(a) => gate::gate_cmd(&ctx, &a),
+        Command::Quarantine(a) => quarantine::quarantine_cmd(&ctx, &a),
     }
 }
 

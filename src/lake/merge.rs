@@ -79,6 +79,44 @@ pub fn merge(dataset: Dataset, existing: LazyFrame, batch: LazyFrame) -> Result<
         )
         .unique_stable_generic(Some(key), UniqueKeepStrategy::Last)
     };
+    finish(dataset, merged)
+}
+
+/// `existing` plus the rows of `batch` whose key it does not hold (for cost, which has no
+/// key, whose whole row it does not hold): what `quarantine replay` adds. A replayed row never
+/// replaces a row the lake holds, and a cost row never replaces a delivery.
+pub fn insert_missing(
+    dataset: Dataset,
+    existing: LazyFrame,
+    batch: LazyFrame,
+) -> Result<DataFrame> {
+    let cols = canonical_columns(dataset);
+    let existing = existing.select(&cols);
+    let batch = batch.select(&cols);
+    let key: Vec<Expr> = if dataset == Dataset::Cost {
+        cols.clone()
+    } else {
+        dataset.spec().key.iter().map(|k| col(*k)).collect()
+    };
+    let fresh = batch
+        .unique_stable_generic(Some(key.clone()), UniqueKeepStrategy::Last)
+        .join(
+            existing.clone(),
+            key.clone(),
+            key,
+            JoinArgs {
+                nulls_equal: true,
+                ..JoinArgs::new(JoinType::Anti)
+            },
+        );
+    let merged = concat([existing, fresh], UnionArgs::default())
+        .ctx(|| format!("adding replayed {dataset} rows"))?
+        .with_column(lit(0u64).cast(DataType::UInt64).alias("_seq"));
+    finish(dataset, merged)
+}
+
+/// Sort the merged rows by day and key, with the day column, without `_seq`.
+fn finish(dataset: Dataset, merged: LazyFrame) -> Result<DataFrame> {
     let mut sort_by = vec![col(DAY)];
     sort_by.extend(sort_columns(dataset).into_iter().map(col));
     merged

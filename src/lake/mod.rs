@@ -105,11 +105,28 @@ impl Lake {
     /// manifest, all in one atomic commit. `now` is the ingest time recorded.
     pub fn commit(
         &self,
-        _lock: &LakeLock,
+        lock: &LakeLock,
         command: &str,
         batches: &[Batch],
         now: DateTime<Utc>,
     ) -> Result<CommitSummary> {
+        self.commit_with(lock, command, batches, now, CommitExtras::default())
+    }
+
+    /// [`Lake::commit`], with what `quarantine replay` also needs in the same commit.
+    pub fn commit_with(
+        &self,
+        _lock: &LakeLock,
+        command: &str,
+        batches: &[Batch],
+        now: DateTime<Utc>,
+        extras: CommitExtras,
+    ) -> Result<CommitSummary> {
+        let CommitExtras {
+            insert_only,
+            replace_quarantine,
+            edit_manifest,
+        } = extras;
         let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%6fZ"), std::process::id());
         let staging = txn::staging_dir(&self.root, &run_id);
         let mut intent = txn::Intent {
@@ -123,8 +140,12 @@ impl Lake {
         let mut manifest = self.manifest()?;
         let mut datasets = Vec::new();
         let result = (|| -> Result<()> {
+            if let Some((dataset, q)) = &replace_quarantine {
+                self.stage_quarantine_replacement(*dataset, q, &run_id, &mut intent)?;
+                datasets.push(dataset.name().to_string());
+            }
             for batch in batches {
-                self.stage_batch(batch, &run_id, &mut intent, &mut summary)?;
+                self.stage_batch(batch, &run_id, &mut intent, &mut summary, insert_only)?;
                 if batch.files.iter().any(|f| f.outcome == Outcome::Loaded) {
                     datasets.push(batch.dataset.name().to_string());
                 }
@@ -153,6 +174,9 @@ impl Lake {
             }
             if intent.adds.is_empty() && intent.removes.is_empty() && datasets.is_empty() {
                 return Ok(());
+            }
+            if let Some(edit) = edit_manifest {
+                edit(&mut manifest);
             }
             manifest.commits.push(manifest::CommitRecord {
                 run_id: run_id.clone(),
@@ -194,6 +218,7 @@ impl Lake {
         run_id: &str,
         intent: &mut txn::Intent,
         summary: &mut CommitSummary,
+        insert_only: bool,
     ) -> Result<()> {
         let dataset = batch.dataset;
         let staging = txn::staging_dir(&self.root, run_id);
@@ -238,7 +263,11 @@ impl Lake {
                     .ctx(|| "dropping the day column".into())?;
                 let files = partition_files(&self.partition_dir(dataset, day))?;
                 let existing = scan_files(dataset, &files)?;
-                parts.push(merge::merge(dataset, existing, day_rows.lazy())?);
+                parts.push(if insert_only {
+                    merge::insert_missing(dataset, existing, day_rows.lazy())?
+                } else {
+                    merge::merge(dataset, existing, day_rows.lazy())?
+                });
                 old_files.extend(files);
             }
         } else {
@@ -248,7 +277,11 @@ impl Lake {
                 .flat_map(|d| partition_files(&self.partition_dir(dataset, *d)).unwrap_or_default())
                 .collect();
             let existing = scan_files(dataset, &old_files)?;
-            let merged = merge::merge(dataset, existing, batch.rows.clone().lazy())?;
+            let merged = if insert_only {
+                merge::insert_missing(dataset, existing, batch.rows.clone().lazy())?
+            } else {
+                merge::merge(dataset, existing, batch.rows.clone().lazy())?
+            };
             if merged.height() > 0 {
                 parts = merged
                     .partition_by_stable([merge::DAY], true)
@@ -279,6 +312,43 @@ impl Lake {
         intent
             .removes
             .extend(old_files.iter().map(|p| rel(&self.root, p)));
+        Ok(())
+    }
+
+    /// Replace every quarantine file of `dataset` by `q` (none when it is empty).
+    fn stage_quarantine_replacement(
+        &self,
+        dataset: Dataset,
+        q: &DataFrame,
+        run_id: &str,
+        intent: &mut txn::Intent,
+    ) -> Result<()> {
+        let dir = self.root.join("_quarantine").join(dataset.name());
+        if dir.exists() {
+            for e in fs_err::read_dir(&dir)? {
+                let p = e?.path();
+                let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+                if matches!(ext, "parquet" | "csv") && !is_hidden(&p) {
+                    intent.removes.push(rel(&self.root, &p));
+                }
+            }
+        }
+        if q.height() > 0 {
+            let staging = txn::staging_dir(&self.root, run_id);
+            let base = format!("_quarantine/{dataset}/{run_id}");
+            let mut q = q.clone();
+            let pq = staging.join(format!("{base}.parquet"));
+            ensure_parent(&pq)?;
+            crate::report::table_csv::write_parquet(&mut q, &pq)?;
+            intent
+                .adds
+                .push((rel(&self.root, &pq), format!("{base}.parquet")));
+            let csv = staging.join(format!("{base}.csv"));
+            crate::report::table_csv::write_csv(&q, &csv)?;
+            intent
+                .adds
+                .push((rel(&self.root, &csv), format!("{base}.csv")));
+        }
         Ok(())
     }
 
@@ -364,6 +434,20 @@ impl Lake {
         Ok(out.unwrap_or_default())
     }
 }
+
+/// What a commit does beside merging batches (see `commands/quarantine.rs`).
+#[derive(Default)]
+pub struct CommitExtras {
+    /// Add only rows whose key the lake does not hold (never replace one).
+    pub insert_only: bool,
+    /// Replace the dataset's whole quarantine by this frame.
+    pub replace_quarantine: Option<(Dataset, DataFrame)>,
+    /// Change the manifest (its per-export counts) in the same commit.
+    pub edit_manifest: Option<ManifestEdit>,
+}
+
+/// A change to the manifest made inside a commit.
+pub type ManifestEdit = Box<dyn FnOnce(&mut Manifest)>;
 
 /// The day of the first row of a one-day frame's `_day` column.
 fn day_of(days: &Column) -> Result<i32> {

@@ -10,4 +10,5 @@ mod gate;
 mod ingest;
 mod lake;
 mod metrics;
+mod replay;
 mod util;
