@@ -65,8 +65,42 @@ pub fn ingest_sets(
         progress.inc(files.len() as u64);
         batches.push(batch);
     }
+    // `--force`: what a re-read export loaded last time is replaced, not only upserted
+    let mut replace_keys = Vec::new();
+    if force {
+        for batch in &batches {
+            let mut keys: Vec<polars::prelude::DataFrame> = Vec::new();
+            for f in batch.files.iter().filter(|f| f.outcome == Outcome::Loaded) {
+                if manifest.has_file(batch.dataset.name(), &f.sha256)
+                    && let Some(k) = crate::lake::provenance::keys_to_replace(
+                        lake.root(),
+                        &manifest,
+                        batch.dataset,
+                        &f.sha256,
+                    )?
+                {
+                    keys.push(k);
+                }
+            }
+            let mut it = keys.into_iter();
+            if let Some(mut all) = it.next() {
+                for k in it {
+                    all.vstack_mut_owned(k)
+                        .map_err(|source| crate::error::Error::Polars {
+                            context: "joining the keys to replace".into(),
+                            source,
+                        })?;
+                }
+                replace_keys.push((batch.dataset, all));
+            }
+        }
+    }
     progress.set_message("committing to the lake");
-    let commit = lake.commit(&lock, command, &batches, ctx.now)?;
+    let extras = crate::lake::CommitExtras {
+        replace_keys,
+        ..Default::default()
+    };
+    let commit = lake.commit_with(&lock, command, &batches, ctx.now, extras)?;
     progress.finish_and_clear();
     let mut problems = Vec::new();
     let mut files = Vec::new();

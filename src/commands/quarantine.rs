@@ -218,6 +218,7 @@ pub fn replay(
             insert_only: true,
             replace_quarantine: Some((dataset, new_q)),
             edit_manifest: Some(Box::new(edit)),
+            replace_keys: Vec::new(),
         },
     )?;
     Ok(summary)

@@ -61,6 +61,9 @@ pub struct Batch {
     /// One row per quarantined record: `file`, `line`, `column`, `rule`, `value`, `record`.
     pub quarantine: DataFrame,
     pub files: Vec<FileReport>,
+    /// For each export whose rows are in `rows`, in order: its SHA-256 and how many rows of
+    /// `rows` it gave (the lake keeps each export's keys, so `ingest --force` can replace them).
+    pub file_rows: Vec<(String, usize)>,
 }
 
 impl Batch {
@@ -104,8 +107,10 @@ pub fn read_batch(
     let mut frames = Vec::new();
     let mut bad_rows: Vec<(String, validate::BadRow)> = Vec::new();
     let mut reports = Vec::new();
+    let mut file_rows = Vec::new();
     for (report, frame, bad) in results {
         if let Some(f) = frame {
+            file_rows.push((report.sha256.clone(), f.height()));
             frames.push(f);
         }
         let file = report.path.display().to_string();
@@ -119,6 +124,7 @@ pub fn read_batch(
         rows,
         quarantine,
         files: reports,
+        file_rows,
     })
 }
 

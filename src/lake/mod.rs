@@ -15,6 +15,7 @@ pub mod evolve;
 pub mod lock;
 pub mod manifest;
 pub mod merge;
+pub mod provenance;
 pub mod sql;
 pub mod status;
 pub mod txn;
@@ -126,6 +127,7 @@ impl Lake {
             insert_only,
             replace_quarantine,
             edit_manifest,
+            replace_keys,
         } = extras;
         let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%6fZ"), std::process::id());
         let staging = txn::staging_dir(&self.root, &run_id);
@@ -145,7 +147,19 @@ impl Lake {
                 datasets.push(dataset.name().to_string());
             }
             for batch in batches {
-                self.stage_batch(batch, &run_id, &mut intent, &mut summary, insert_only)?;
+                self.stage_provenance(batch, &run_id, &mut intent)?;
+                let remove = replace_keys
+                    .iter()
+                    .find(|(d, k)| *d == batch.dataset && k.height() > 0)
+                    .map(|(_, k)| k);
+                self.stage_batch(
+                    batch,
+                    &run_id,
+                    &mut intent,
+                    &mut summary,
+                    insert_only,
+                    remove,
+                )?;
                 if batch.files.iter().any(|f| f.outcome == Outcome::Loaded) {
                     datasets.push(batch.dataset.name().to_string());
                 }
@@ -219,8 +233,26 @@ impl Lake {
         intent: &mut txn::Intent,
         summary: &mut CommitSummary,
         insert_only: bool,
+        remove: Option<&DataFrame>,
     ) -> Result<()> {
         let dataset = batch.dataset;
+        let key: Vec<Expr> = provenance::key_columns(dataset)
+            .into_iter()
+            .map(col)
+            .collect();
+        let without_removed = |lf: LazyFrame| match remove {
+            Some(keys) => lf.join(
+                keys.clone().lazy(),
+                key.clone(),
+                key.clone(),
+                JoinArgs {
+                    nulls_equal: true,
+                    ..JoinArgs::new(JoinType::Anti)
+                },
+            ),
+            None => lf,
+        };
+        let mut touched: BTreeSet<i32> = BTreeSet::new();
         let staging = txn::staging_dir(&self.root, run_id);
         if batch.quarantine.height() > 0 {
             let base = format!("_quarantine/{dataset}/{run_id}");
@@ -238,7 +270,7 @@ impl Lake {
                 .push((rel(&self.root, &csv), format!("{base}.csv")));
             summary.rows_quarantined += q.height() as u64;
         }
-        if batch.rows.height() == 0 {
+        if batch.rows.height() == 0 && remove.is_none() {
             return Ok(());
         }
         summary.rows_in += batch.rows.height() as u64;
@@ -262,7 +294,8 @@ impl Lake {
                     .drop(merge::DAY)
                     .ctx(|| "dropping the day column".into())?;
                 let files = partition_files(&self.partition_dir(dataset, day))?;
-                let existing = scan_files(dataset, &files)?;
+                let existing = without_removed(scan_files(dataset, &files)?);
+                touched.insert(day);
                 parts.push(if insert_only {
                     merge::insert_missing(dataset, existing, day_rows.lazy())?
                 } else {
@@ -276,7 +309,8 @@ impl Lake {
                 .iter()
                 .flat_map(|d| partition_files(&self.partition_dir(dataset, *d)).unwrap_or_default())
                 .collect();
-            let existing = scan_files(dataset, &old_files)?;
+            touched.extend(days.iter().copied());
+            let existing = without_removed(scan_files(dataset, &old_files)?);
             let merged = if insert_only {
                 merge::insert_missing(dataset, existing, batch.rows.clone().lazy())?
             } else {
@@ -309,10 +343,88 @@ impl Lake {
             intent.adds.push((rel(&self.root, &staged), target_rel));
             summary.partitions += 1;
         }
+        // partitions that only lose the replaced keys
+        if let Some(keys) = remove {
+            for day in self.days_holding(dataset, keys)?.difference(&touched) {
+                let files = partition_files(&self.partition_dir(dataset, *day))?;
+                let mut kept = without_removed(scan_files(dataset, &files)?)
+                    .collect()
+                    .ctx(|| format!("removing replaced {dataset} rows"))?;
+                if kept.height() > 0 {
+                    let target = self
+                        .partition_dir(dataset, *day)
+                        .join(format!("part-{run_id}.parquet"));
+                    let target_rel = rel(&self.root, &target);
+                    let staged = staging.join(&target_rel);
+                    ensure_parent(&staged)?;
+                    crate::report::table_csv::write_parquet(&mut kept, &staged)?;
+                    intent.adds.push((rel(&self.root, &staged), target_rel));
+                    summary.partitions += 1;
+                }
+                old_files.extend(files);
+            }
+        }
         intent
             .removes
             .extend(old_files.iter().map(|p| rel(&self.root, p)));
         Ok(())
+    }
+
+    /// Keep the keys each loaded export gave (see `provenance`).
+    fn stage_provenance(
+        &self,
+        batch: &Batch,
+        run_id: &str,
+        intent: &mut txn::Intent,
+    ) -> Result<()> {
+        let staging = txn::staging_dir(&self.root, run_id);
+        let mut offset = 0usize;
+        for (sha, n) in &batch.file_rows {
+            let rows = batch.rows.slice(offset as i64, *n);
+            offset += n;
+            let mut keys = provenance::keys_of(batch.dataset, &rows)?;
+            let target_rel = provenance::rel_path(batch.dataset, sha);
+            let staged = staging.join(&target_rel);
+            ensure_parent(&staged)?;
+            crate::report::table_csv::write_parquet(&mut keys, &staged)?;
+            intent.adds.push((rel(&self.root, &staged), target_rel));
+        }
+        Ok(())
+    }
+
+    /// The partition days holding a row with one of `keys`.
+    fn days_holding(&self, dataset: Dataset, keys: &DataFrame) -> Result<BTreeSet<i32>> {
+        let files = self.files(dataset)?;
+        if files.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let key: Vec<Expr> = provenance::key_columns(dataset)
+            .into_iter()
+            .map(col)
+            .collect();
+        let mut wanted = key.clone();
+        wanted.push(merge::day_expr(dataset).alias(merge::DAY));
+        let hits = scan_files(dataset, &files)?.select(&wanted).join(
+            keys.clone().lazy(),
+            key.clone(),
+            key,
+            JoinArgs {
+                nulls_equal: true,
+                ..JoinArgs::new(JoinType::Semi)
+            },
+        );
+        let df = hits
+            .select([col(merge::DAY)])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()
+            .ctx(|| format!("finding the {dataset} rows to replace"))?;
+        Ok(df
+            .column(merge::DAY)
+            .ctx(|| "day".into())?
+            .i32()
+            .ctx(|| "day".into())?
+            .into_no_null_iter()
+            .collect())
     }
 
     /// Replace every quarantine file of `dataset` by `q` (none when it is empty).
@@ -444,6 +556,9 @@ pub struct CommitExtras {
     pub replace_quarantine: Option<(Dataset, DataFrame)>,
     /// Change the manifest (its per-export counts) in the same commit.
     pub edit_manifest: Option<ManifestEdit>,
+    /// Keys to remove from a dataset in the same commit (`ingest --force`: what the export
+    /// loaded last time); the batch's rows then take their place.
+    pub replace_keys: Vec<(Dataset, DataFrame)>,
 }
 
 /// A change to the manifest made inside a commit.

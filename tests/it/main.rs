@@ -4,6 +4,7 @@
 mod browser;
 mod cli;
 mod evolve;
+mod force;
 mod forecast;
 mod freshness;
 mod gate;
