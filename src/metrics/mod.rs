@@ -9,4 +9,5 @@ pub mod periods;
 pub mod quality;
 pub mod reliability;
 pub mod slo;
+pub mod slo_budget;
 pub mod stats;

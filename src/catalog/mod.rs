@@ -1,0 +1,663 @@
+//! The service catalogue: who owns each service, how to reach them, what it depends on, and
+//! its SLOs. Services are described in `[services.NAME]` of the config; SLOs come from there
+//! too and from OpenSLO v1 documents (`slo_files`, [`openslo`]).
+//!
+//! ```toml
+//! slo_files = ["slos/*.yaml"]        # globs relative to the config file's folder
+//!
+//! [services.matchmaking]
+//! owner = "team-matchmaking"
+//! tier = "1"                         # text; a number is read as text
+//! regions = ["eu-west", "us-east"]
+//! slo_availability_target = 0.9995   # or "99.95%"; default 0.999
+//! slo_latency_ms = 250               # p99 threshold; absent = no latency SLO
+//! slo_latency_target = 0.99          # share of rows within it; default 0.99
+//! slo_window_days = 28               # rolling; default 28
+//! runbook_url = "https://runbooks.example/matchmaking"   # http(s) only
+//! escalation = { rotation = "mm-primary", channel = "#mm-oncall" }
+//! depends_on = ["login", "chat"]
+//! ```
+//!
+//! How the two sources combine ([`Catalog::build`]):
+//! - every service of the config or of a document is in the catalogue;
+//! - a service's availability SLO is, in order: the documents' (any number of objectives), else
+//!   the config's `slo_availability_target`, else the default 99.9 % over `slo_window_days`
+//!   (28 days); its latency SLO is the documents', else the config's `slo_latency_ms`;
+//! - the same SLO (same service and SLI kind: `availability` or `latency`) written both in the
+//!   config and in a document is a config error naming both places; so is a
+//!   `slo_window_days` that no config SLO uses;
+//! - a config availability SLO is budgeted by Occurrences (requests); a config latency SLO by
+//!   Occurrences over rows (each row one event, the `latency_slo_attainment` of
+//!   `slo_metrics`).
+//!
+//! Where a service has several SLOs of a kind (a document with an internal objective and an
+//! SLA one), the *primary* one shown in `service_catalog` and handed to `slo_metrics`
+//! ([`Catalog::slo_targets`]) is the strictest (highest target; ties: the first by id).
+//!
+//! The `runbook_url` must be `http://` or `https://` (the report links it; a `javascript:` URL
+//! is refused at load, exit 2). Names in `regions` and `depends_on` must not hold `;` (the CSV
+//! writer joins lists with it). Parsing and validation only, and reading the OpenSLO files;
+//! the figures are computed in `metrics` ([`crate::metrics::slo_budget`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::{Error, Result};
+use crate::metrics::slo::SloTarget;
+use crate::metrics::slo_budget::{BudgetingMethod, Sli, ThresholdOp};
+
+pub mod openslo;
+pub mod table;
+pub mod window;
+
+pub use openslo::{load_slo_files, parse_documents};
+pub use table::to_frame;
+pub use window::{SloWindow, SpecDuration};
+
+/// The keys of `[services.NAME]`.
+pub const SERVICE_KEYS: [&str; 10] = [
+    "owner",
+    "tier",
+    "regions",
+    "slo_availability_target",
+    "slo_latency_ms",
+    "slo_latency_target",
+    "slo_window_days",
+    "runbook_url",
+    "escalation",
+    "depends_on",
+];
+
+/// Who is paged for a service, and where.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Escalation {
+    /// The on-call rotation, e.g. `mm-primary`.
+    pub rotation: Option<String>,
+    /// The channel, e.g. `#mm-oncall`.
+    pub channel: Option<String>,
+}
+
+impl std::fmt::Display for Escalation {
+    /// `rotation (channel)`, or whichever is set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.rotation, &self.channel) {
+            (Some(r), Some(c)) => write!(f, "{r} ({c})"),
+            (Some(x), None) | (None, Some(x)) => f.write_str(x),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// One service's settings from `[services.NAME]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceSettings {
+    /// Availability target in (0, 1); default 0.999.
+    pub slo_availability_target: f64,
+    /// p99 latency threshold in ms; `None` = no latency SLO.
+    pub slo_latency_ms: Option<f64>,
+    /// Length of the rolling SLO window; default 28 days.
+    pub slo_window_days: u32,
+    /// Share of rows whose p99 must be within `slo_latency_ms`; default 0.99.
+    pub slo_latency_target: f64,
+    /// The owning team.
+    pub owner: Option<String>,
+    /// The tier, as written (`"1"`, `"critical"`).
+    pub tier: Option<String>,
+    /// Regions the service runs in.
+    pub regions: Vec<String>,
+    /// An `http(s)` URL (checked at load).
+    pub runbook_url: Option<String>,
+    pub escalation: Option<Escalation>,
+    /// Services it depends on (in the order written, without repeats).
+    pub depends_on: Vec<String>,
+    /// The keys the config wrote (the others are defaults).
+    pub keys_set: BTreeSet<String>,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        ServiceSettings {
+            slo_availability_target: 0.999,
+            slo_latency_ms: None,
+            slo_window_days: 28,
+            slo_latency_target: 0.99,
+            owner: None,
+            tier: None,
+            regions: Vec::new(),
+            runbook_url: None,
+            escalation: None,
+            depends_on: Vec::new(),
+            keys_set: BTreeSet::new(),
+        }
+    }
+}
+
+impl ServiceSettings {
+    /// Whether the config wrote `key`.
+    pub fn is_set(&self, key: &str) -> bool {
+        self.keys_set.contains(key)
+    }
+
+    /// The settings as `services.NAME.KEY → value` text, for `opsbench config`: the SLO keys
+    /// always (they have defaults), the others when set.
+    pub fn describe(&self, name: &str) -> Vec<(String, String)> {
+        let key = |k: &str| format!("services.{name}.{k}");
+        let mut out = vec![(
+            key("slo_availability_target"),
+            self.slo_availability_target.to_string(),
+        )];
+        if let Some(ms) = self.slo_latency_ms {
+            out.push((key("slo_latency_ms"), ms.to_string()));
+            out.push((
+                key("slo_latency_target"),
+                self.slo_latency_target.to_string(),
+            ));
+        }
+        out.push((key("slo_window_days"), self.slo_window_days.to_string()));
+        let optional = [
+            ("owner", self.owner.clone()),
+            ("tier", self.tier.clone()),
+            ("regions", join_nonempty(&self.regions)),
+            ("runbook_url", self.runbook_url.clone()),
+            (
+                "escalation",
+                self.escalation.as_ref().map(|e| e.to_string()),
+            ),
+            ("depends_on", join_nonempty(&self.depends_on)),
+        ];
+        for (k, v) in optional {
+            if let Some(v) = v {
+                out.push((key(k), v));
+            }
+        }
+        out
+    }
+}
+
+fn join_nonempty(items: &[String]) -> Option<String> {
+    (!items.is_empty()).then(|| items.join(", "))
+}
+
+/// A target as a share: `0.999`, `99.9%` or `"99.9 %"`.
+pub fn parse_target(v: &toml::Value) -> Option<f64> {
+    let t = match v {
+        toml::Value::Float(f) => *f,
+        toml::Value::Integer(i) => *i as f64,
+        toml::Value::String(s) => {
+            let s = s.trim();
+            match s.strip_suffix('%') {
+                Some(p) => p.trim().parse::<f64>().ok()? / 100.0,
+                None => s.parse().ok()?,
+            }
+        }
+        _ => return None,
+    };
+    (t > 0.0 && t < 1.0).then_some(t)
+}
+
+/// Parse `[services]` (a table of service name → table).
+pub fn parse_services(
+    origin: &str,
+    table: &toml::Table,
+) -> Result<BTreeMap<String, ServiceSettings>> {
+    let mut out = BTreeMap::new();
+    for (name, value) in table {
+        let prefix = format!("services.{name}");
+        if name.trim().is_empty() || name.contains(';') {
+            return Err(Error::config(
+                origin,
+                &prefix,
+                "a service name must not be empty or hold `;`",
+            ));
+        }
+        let t = value.as_table().ok_or_else(|| {
+            Error::config(
+                origin,
+                &prefix,
+                "expected a table of the service's settings",
+            )
+        })?;
+        let mut svc = ServiceSettings::default();
+        for (k, v) in t {
+            let key = format!("{prefix}.{k}");
+            parse_service_key(origin, name, &key, k, v, &mut svc)?;
+            svc.keys_set.insert(k.clone());
+        }
+        if svc.is_set("slo_latency_target") && svc.slo_latency_ms.is_none() {
+            return Err(Error::config(
+                origin,
+                format!("{prefix}.slo_latency_target"),
+                "a latency target needs a threshold; hint: add `slo_latency_ms`",
+            ));
+        }
+        out.insert(name.clone(), svc);
+    }
+    Ok(out)
+}
+
+fn parse_service_key(
+    origin: &str,
+    service: &str,
+    key: &str,
+    k: &str,
+    v: &toml::Value,
+    svc: &mut ServiceSettings,
+) -> Result<()> {
+    let bad =
+        |expected: String| Error::config(origin, key, format!("expected {expected}, found `{v}`"));
+    match k {
+        "slo_availability_target" => {
+            svc.slo_availability_target = parse_target(v).ok_or_else(|| {
+                bad("a share strictly between 0 and 1 such as `0.999` or `\"99.9%\"`".into())
+            })?;
+        }
+        "slo_latency_ms" => {
+            let ms = v
+                .as_float()
+                .or_else(|| v.as_integer().map(|i| i as f64))
+                .filter(|m| m.is_finite() && *m > 0.0);
+            svc.slo_latency_ms =
+                Some(ms.ok_or_else(|| bad("a positive number of milliseconds".into()))?);
+        }
+        "slo_latency_target" => {
+            svc.slo_latency_target = parse_target(v).ok_or_else(|| {
+                bad("a share strictly between 0 and 1 such as `0.99` or `\"99%\"`".into())
+            })?;
+        }
+        "slo_window_days" => {
+            let d = v.as_integer().filter(|d| (1..=366).contains(d));
+            svc.slo_window_days = d
+                .and_then(|d| u32::try_from(d).ok())
+                .ok_or_else(|| bad("a whole number of days from 1 to 366".into()))?;
+        }
+        "owner" => svc.owner = Some(text(v).ok_or_else(|| bad("the owning team's name".into()))?),
+        "tier" => {
+            let tier = match v {
+                toml::Value::Integer(i) => Some(i.to_string()),
+                other => text(other),
+            };
+            svc.tier =
+                Some(tier.ok_or_else(|| bad("a tier such as `\"1\"` or `\"critical\"`".into()))?);
+        }
+        "regions" => svc.regions = names(v).ok_or_else(|| bad(NAMES.into()))?,
+        "depends_on" => {
+            let deps = names(v).ok_or_else(|| bad(NAMES.into()))?;
+            if deps.iter().any(|d| d == service) {
+                return Err(Error::config(
+                    origin,
+                    key,
+                    format!("`{service}` cannot depend on itself"),
+                ));
+            }
+            svc.depends_on = deps;
+        }
+        "runbook_url" => {
+            let url = v.as_str().ok_or_else(|| bad("an `https://` URL".into()))?;
+            if crate::report::html::safe_href(url).is_none() {
+                return Err(Error::config(
+                    origin,
+                    key,
+                    format!(
+                        "expected an `http://` or `https://` URL, found `{}`; the report links it, so no other scheme is allowed",
+                        url.escape_default()
+                    ),
+                ));
+            }
+            svc.runbook_url = Some(url.to_string());
+        }
+        "escalation" => svc.escalation = Some(parse_escalation(origin, key, v)?),
+        _ => {
+            let known: Vec<String> = SERVICE_KEYS.iter().map(|k| format!("`{k}`")).collect();
+            return Err(Error::config(
+                origin,
+                key,
+                format!("unknown key; expected one of {}", known.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+const NAMES: &str = "an array of names such as `[\"eu-west\", \"us-east\"]` (not empty, no `;`)";
+
+/// A non-empty single-line string.
+fn text(v: &toml::Value) -> Option<String> {
+    let s = v.as_str()?.trim();
+    (!s.is_empty() && !s.chars().any(char::is_control)).then(|| s.to_string())
+}
+
+/// An array of names (non-empty, no `;`), repeats dropped.
+fn names(v: &toml::Value) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for item in v.as_array()? {
+        let s = text(item).filter(|s| !s.contains(';'))?;
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    Some(out)
+}
+
+fn parse_escalation(origin: &str, key: &str, v: &toml::Value) -> Result<Escalation> {
+    let t = v.as_table().ok_or_else(|| {
+        Error::config(
+            origin,
+            key,
+            "expected a table such as `{ rotation = \"mm-primary\", channel = \"#mm-oncall\" }`",
+        )
+    })?;
+    let mut e = Escalation::default();
+    for (k, v) in t {
+        let sub = format!("{key}.{k}");
+        let value = text(v).ok_or_else(|| {
+            Error::config(
+                origin,
+                &sub,
+                format!("expected a non-empty string, found `{v}`"),
+            )
+        });
+        match k.as_str() {
+            "rotation" => e.rotation = Some(value?),
+            "channel" => e.channel = Some(value?),
+            _ => {
+                return Err(Error::config(
+                    origin,
+                    sub,
+                    "unknown key; expected `rotation` or `channel`",
+                ));
+            }
+        }
+    }
+    if e.rotation.is_none() && e.channel.is_none() {
+        return Err(Error::config(
+            origin,
+            key,
+            "expected `rotation`, `channel` or both",
+        ));
+    }
+    Ok(e)
+}
+
+/// Where an SLO was defined.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SloSource {
+    /// No SLO written anywhere: 99.9 % over the service's window.
+    Default,
+    /// `[services.NAME]` of the config file `origin`, key `key`.
+    Config { origin: String, key: String },
+    /// An OpenSLO document: the file, the document's 1-based position in it, its
+    /// `metadata.name`, and the objective's 0-based index and `displayName`.
+    File {
+        path: String,
+        document: usize,
+        name: String,
+        objective: usize,
+        objective_name: Option<String>,
+    },
+}
+
+impl SloSource {
+    /// `default`, `config` or `file`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SloSource::Default => "default",
+            SloSource::Config { .. } => "config",
+            SloSource::File { .. } => "file",
+        }
+    }
+}
+
+impl std::fmt::Display for SloSource {
+    /// Where to look, for people: `` `slos/a.yaml` document 2 (`search-slo`), `spec.objectives[0]` ``.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SloSource::Default => f.write_str("the default (99.9 %)"),
+            SloSource::Config { origin, key } => write!(f, "`{origin}` key `{key}`"),
+            SloSource::File {
+                path,
+                document,
+                name,
+                objective,
+                objective_name,
+            } => {
+                write!(
+                    f,
+                    "`{path}` document {document} (`{name}`), `spec.objectives[{objective}]`"
+                )?;
+                match objective_name {
+                    Some(n) => write!(f, " (`{n}`)"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// One SLO: one objective of an OpenSLO document, or one from the config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    pub service: String,
+    /// What it measures (read from the `slo` dataset).
+    pub sli: Sli,
+    /// The objective, in (0, 1).
+    pub target: f64,
+    pub method: BudgetingMethod,
+    pub window: SloWindow,
+    pub source: SloSource,
+    /// For people: the document's `displayName` or name, and the objective's.
+    pub title: String,
+}
+
+impl Slo {
+    /// A stable id: `FILE#NAME[OBJECTIVE]` for documents (the key (file, `metadata.name`,
+    /// objective)), `config:SERVICE.KIND` and `default:SERVICE.availability` otherwise.
+    pub fn id(&self) -> String {
+        match &self.source {
+            SloSource::File {
+                path,
+                name,
+                objective,
+                ..
+            } => format!("{path}#{name}[{objective}]"),
+            SloSource::Config { .. } => format!("config:{}.{}", self.service, self.sli.kind()),
+            SloSource::Default => format!("default:{}.{}", self.service, self.sli.kind()),
+        }
+    }
+
+    /// The SLI in words: `availability`, `latency p99 < 500 ms`.
+    pub fn sli_text(&self) -> String {
+        match &self.sli {
+            Sli::Availability => "availability".into(),
+            Sli::Latency { op, threshold_ms } => {
+                format!("latency p99 {} {threshold_ms} ms", op.symbol())
+            }
+        }
+    }
+}
+
+/// The whole catalogue: the services (config and documents) and every SLO.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Catalog {
+    /// Every service named in the config or by a document; `None` when only a document names it.
+    pub services: BTreeMap<String, Option<ServiceSettings>>,
+    /// Every SLO, sorted by service, kind (availability first), source (config and default
+    /// before files) and id.
+    pub slos: Vec<Slo>,
+}
+
+impl Catalog {
+    /// Combine the config's services (read from `origin`) with the SLOs of the OpenSLO
+    /// documents (see the module doc). Errors name both places of a duplicate SLO.
+    pub fn build(
+        origin: &str,
+        services: &BTreeMap<String, ServiceSettings>,
+        documents: Vec<Slo>,
+    ) -> Result<Catalog> {
+        let mut names: BTreeMap<String, Option<ServiceSettings>> = services
+            .iter()
+            .map(|(n, s)| (n.clone(), Some(s.clone())))
+            .collect();
+        for d in &documents {
+            names.entry(d.service.clone()).or_insert(None);
+        }
+        let doc_of = |service: &str, kind: &str| {
+            documents
+                .iter()
+                .find(|d| d.service == service && d.sli.kind() == kind)
+        };
+        let mut slos = Vec::new();
+        for (name, svc) in &names {
+            let key = |k: &str| format!("services.{name}.{k}");
+            let window_days = svc.as_ref().map_or(28, |s| s.slo_window_days);
+            let window = SloWindow::Rolling(SpecDuration::days(window_days));
+            let doc_avail = doc_of(name, "availability");
+            let doc_latency = doc_of(name, "latency");
+            if let Some(s) = svc {
+                for (k, doc) in [
+                    ("slo_availability_target", doc_avail),
+                    ("slo_latency_ms", doc_latency),
+                ] {
+                    if let Some(doc) = doc.filter(|_| s.is_set(k)) {
+                        return Err(Error::config(
+                            origin,
+                            key(k),
+                            format!(
+                                "the {} SLO of `{name}` is also defined in {}; hint: keep one of the two",
+                                doc.sli.kind(),
+                                doc.source
+                            ),
+                        ));
+                    }
+                }
+                if s.is_set("slo_window_days") && doc_avail.is_some() && s.slo_latency_ms.is_none()
+                {
+                    return Err(Error::config(
+                        origin,
+                        key("slo_window_days"),
+                        format!(
+                            "no SLO of the config uses it: the availability SLO of `{name}` comes from {} with its own `timeWindow`; hint: remove the key",
+                            doc_avail.map(|d| d.source.to_string()).unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+            if doc_avail.is_none() {
+                let explicit = svc.as_ref().is_some_and(|s| {
+                    s.is_set("slo_availability_target") || s.is_set("slo_window_days")
+                });
+                let source = if explicit {
+                    SloSource::Config {
+                        origin: origin.to_string(),
+                        key: key("slo_availability_target"),
+                    }
+                } else {
+                    SloSource::Default
+                };
+                slos.push(Slo {
+                    service: name.clone(),
+                    sli: Sli::Availability,
+                    target: svc.as_ref().map_or(0.999, |s| s.slo_availability_target),
+                    method: BudgetingMethod::Occurrences,
+                    window: window.clone(),
+                    title: "availability".into(),
+                    source,
+                });
+            }
+            if let Some((s, ms)) = svc
+                .as_ref()
+                .and_then(|s| s.slo_latency_ms.map(|ms| (s, ms)))
+            {
+                slos.push(Slo {
+                    service: name.clone(),
+                    sli: Sli::Latency {
+                        op: ThresholdOp::Lte,
+                        threshold_ms: ms,
+                    },
+                    target: s.slo_latency_target,
+                    method: BudgetingMethod::Occurrences,
+                    window,
+                    title: "latency".into(),
+                    source: SloSource::Config {
+                        origin: origin.to_string(),
+                        key: key("slo_latency_ms"),
+                    },
+                });
+            }
+        }
+        slos.extend(documents);
+        slos.sort_by_cached_key(|s| {
+            (
+                s.service.clone(),
+                s.sli.kind() != "availability",
+                s.source.kind() == "file",
+                s.id(),
+            )
+        });
+        Ok(Catalog {
+            services: names,
+            slos,
+        })
+    }
+
+    /// The SLOs of `service`.
+    pub fn slos_of<'a>(&'a self, service: &'a str) -> impl Iterator<Item = &'a Slo> + 'a {
+        self.slos.iter().filter(move |s| s.service == service)
+    }
+
+    /// The primary SLO of a kind (`availability`, `latency`): the strictest.
+    pub fn primary(&self, service: &str, kind: &str) -> Option<&Slo> {
+        self.slos
+            .iter()
+            .filter(|s| s.service == service && s.sli.kind() == kind)
+            .fold(None, |best: Option<&Slo>, s| match best {
+                Some(b) if b.target >= s.target => Some(b),
+                _ => Some(s),
+            })
+    }
+
+    /// The services that list `service` in `depends_on`, sorted.
+    pub fn depended_on_by(&self, service: &str) -> Vec<String> {
+        self.services
+            .iter()
+            .filter(|(_, s)| {
+                s.as_ref()
+                    .is_some_and(|s| s.depends_on.iter().any(|d| d == service))
+            })
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// The primary targets as `slo_metrics` takes them, per service, for the services whose
+    /// primary availability SLO has a window of whole days (a calendar month has none: such a
+    /// service keeps the default in `slo_metrics` until it learns calendar windows). The
+    /// latency threshold is the primary latency SLO's, when its comparison is `lt`/`lte`.
+    pub fn slo_targets(&self) -> BTreeMap<String, SloTarget> {
+        let mut out = BTreeMap::new();
+        for name in self.services.keys() {
+            let Some(a) = self.primary(name, "availability") else {
+                continue;
+            };
+            let Some(days) = a.window.days() else {
+                continue;
+            };
+            let latency_ms = self.primary(name, "latency").and_then(|l| match l.sli {
+                Sli::Latency {
+                    op: ThresholdOp::Lt | ThresholdOp::Lte,
+                    threshold_ms,
+                } => Some(threshold_ms),
+                _ => None,
+            });
+            out.insert(
+                name.clone(),
+                SloTarget {
+                    availability: a.target,
+                    latency_ms,
+                    window_days: days,
+                },
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;
