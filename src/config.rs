@@ -100,6 +100,9 @@ pub struct Settings {
     pub retention: BTreeMap<Dataset, u32>,
     /// The service catalogue (`[services.NAME]`).
     pub services: BTreeMap<String, crate::catalog::ServiceSettings>,
+    /// Globs of OpenSLO files (`slo_files`) as written, relative to the config file's folder;
+    /// read by [`crate::catalog::Catalog::from_settings`].
+    pub slo_files: Vec<String>,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
     pub origins: BTreeMap<String, String>,
 }
@@ -126,6 +129,7 @@ impl Default for Settings {
             profile: "default".to_string(),
             knobs: Knobs::default(),
             services: BTreeMap::new(),
+            slo_files: Vec::new(),
             retention: BTreeMap::new(),
             origins,
         }
@@ -419,6 +423,15 @@ impl Settings {
                     let t = as_table(&origin, key, value)?;
                     self.services = crate::catalog::parse_services(&origin, t)?;
                 }
+                "slo_files" => {
+                    let items = value.as_array().ok_or_else(|| {
+                        Error::config(&origin, key, "expected an array of globs such as [\"slos/*.yaml\"]")
+                    })?;
+                    self.slo_files = items
+                        .iter()
+                        .map(|i| as_str(&origin, key, i).map(str::to_string))
+                        .collect::<Result<_>>()?;
+                }
                 "datasets" => {
                     let t = as_table(&origin, key, value)?;
                     for (name, v) in t {
@@ -438,7 +451,7 @@ impl Settings {
                         &origin,
                         other,
                         format!(
-                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `datasets`",
+                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `slo_files`, `retention`, `datasets`",
                             KEYS.iter()
                                 .filter(|k| !k.contains('.'))
                                 .map(|k| format!("`{k}`"))
@@ -503,17 +516,10 @@ impl Settings {
             out.push((format!("retention.{d}"), format!("{days}d")));
         }
         for (name, svc) in &self.services {
-            out.push((
-                format!("services.{name}.slo_availability_target"),
-                svc.slo_availability_target.to_string(),
-            ));
-            if let Some(ms) = svc.slo_latency_ms {
-                out.push((format!("services.{name}.slo_latency_ms"), ms.to_string()));
-            }
-            out.push((
-                format!("services.{name}.slo_window_days"),
-                svc.slo_window_days.to_string(),
-            ));
+            out.extend(svc.describe(name));
+        }
+        if !self.slo_files.is_empty() {
+            out.push(("slo_files".to_string(), self.slo_files.join(", ")));
         }
         for (d, ds) in &self.datasets {
             out.push((format!("datasets.{d}.inputs"), ds.inputs.join(", ")));
@@ -536,6 +542,7 @@ impl Settings {
             Some(p)
                 if key.starts_with("datasets.")
                     || key.starts_with("services.")
+                    || key == "slo_files"
                     || key.starts_with("retention.") =>
             {
                 p.to_str().unwrap_or("config file")

@@ -598,6 +598,26 @@ impl Catalog {
         })
     }
 
+    /// The catalogue of resolved settings: `[services]` plus the SLOs of the `slo_files`
+    /// (globs relative to the config file's folder). The one call a command needs.
+    pub fn from_settings(settings: &crate::config::Settings) -> Result<Catalog> {
+        let origin = settings
+            .config_path
+            .as_ref()
+            .map_or_else(|| "config".to_string(), |p| p.display().to_string());
+        let dir = settings
+            .config_path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .unwrap_or(std::path::Path::new(""));
+        let documents = if settings.slo_files.is_empty() {
+            Vec::new()
+        } else {
+            load_slo_files(&origin, dir, &settings.slo_files)?
+        };
+        Catalog::build(&origin, &settings.services, documents)
+    }
+
     /// The SLOs of `service`.
     pub fn slos_of<'a>(&'a self, service: &'a str) -> impl Iterator<Item = &'a Slo> + 'a {
         self.slos.iter().filter(move |s| s.service == service)

@@ -499,3 +499,46 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn from_settings_reads_slo_files_beside_the_config() {
+    use crate::cli::GlobalArgs;
+    use crate::config::Settings;
+    let config = fixtures().join("opsbench.toml");
+    let text = "slo_files = [\"budgeting-method__ratio-timeslices.yaml\"]\n[services.web-shop]\nowner = \"shop\"\n[services.cart]\ndepends_on = [\"web-shop\"]\n";
+    let s = Settings::resolve(Some((&config, text)), &BTreeMap::new(), &GlobalArgs::default(), None)
+        .unwrap();
+    assert_eq!(s.slo_files, ["budgeting-method__ratio-timeslices.yaml"]);
+    assert_eq!(s.origin("slo_files"), config.display().to_string());
+    assert!(s.describe().contains(&("services.web-shop.owner".into(), "shop".into())));
+    let c = Catalog::from_settings(&s).unwrap();
+    assert_eq!(c.services.len(), 2);
+    assert_eq!(c.primary("web-shop", "availability").map(|x| x.source.kind()), Some("file"));
+    assert_eq!(c.depended_on_by("web-shop"), ["cart"]);
+    // no `slo_files`: the config alone
+    let s = Settings::resolve(Some((&config, "[services.a]\n")), &BTreeMap::new(), &GlobalArgs::default(), None)
+        .unwrap();
+    assert_eq!(Catalog::from_settings(&s).unwrap().slos.len(), 1);
+    let e = Settings::resolve(Some((&config, "slo_files = \"slos/*.yaml\"\n")), &BTreeMap::new(), &GlobalArgs::default(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.ends_with("key `slo_files`: expected an array of globs such as [\"slos/*.yaml\"]"), "{e}");
+}
+
+/// The example config's `[services]` and its commented `slo_files` line (uncommented) are valid.
+#[test]
+fn the_example_config_describes_a_catalogue() {
+    use crate::cli::GlobalArgs;
+    use crate::config::Settings;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("opsbench.example.toml");
+    let text = fs_err::read_to_string(&path).unwrap();
+    let text = text.replace("# slo_files = ", "slo_files = ");
+    let s = Settings::resolve(Some((&path, &text)), &BTreeMap::new(), &GlobalArgs::default(), None)
+        .unwrap();
+    assert_eq!(s.slo_files, ["slos/*.yaml"]);
+    let mm = &s.services["matchmaking"];
+    assert_eq!(mm.owner.as_deref(), Some("team-matchmaking"));
+    assert_eq!(mm.depends_on, ["login", "chat"]);
+    let c = Catalog::build("example", &s.services, Vec::new()).unwrap();
+    assert_eq!(to_frame(&c).unwrap().height(), 1);
+}
