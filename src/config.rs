@@ -425,7 +425,11 @@ impl Settings {
                 }
                 "slo_files" => {
                     let items = value.as_array().ok_or_else(|| {
-                        Error::config(&origin, key, "expected an array of globs such as [\"slos/*.yaml\"]")
+                        Error::config(
+                            &origin,
+                            key,
+                            "expected an array of globs such as [\"slos/*.yaml\"]",
+                        )
                     })?;
                     self.slo_files = items
                         .iter()

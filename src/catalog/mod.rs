@@ -43,7 +43,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
 use crate::metrics::slo::SloTarget;
-use crate::metrics::slo_budget::{BudgetingMethod, Sli, ThresholdOp};
+use crate::metrics::slo_budget::{Budget, BudgetingMethod, Sli, SliRow, ThresholdOp, error_budget};
 
 pub mod openslo;
 pub mod table;
@@ -632,6 +632,35 @@ impl Catalog {
                 Some(b) if b.target >= s.target => Some(b),
                 _ => Some(s),
             })
+    }
+
+    /// Each SLO's error budget at `as_of`, by [`Slo::id`]: over the window that holds `as_of`
+    /// ([`SloWindow::bounds`]; rows with `ts` in `[start, as_of)` and before the window's end),
+    /// slices aligned on the window's start. `rows` are the `slo` rows per service (every region
+    /// of the service together; a `--region` caller passes that region's rows only). SLOs whose
+    /// service has no rows are left out; a window that cannot be placed (dates overflow) too.
+    pub fn budgets(
+        &self,
+        rows: &BTreeMap<String, Vec<SliRow>>,
+        as_of: chrono::DateTime<chrono::Utc>,
+    ) -> BTreeMap<String, Budget> {
+        let mut out = BTreeMap::new();
+        for slo in &self.slos {
+            let (Some(service_rows), Some((start, end))) =
+                (rows.get(&slo.service), slo.window.bounds(as_of))
+            else {
+                continue;
+            };
+            let end = end.min(as_of);
+            let inside: Vec<SliRow> = service_rows
+                .iter()
+                .filter(|r| r.ts >= start && r.ts < end)
+                .copied()
+                .collect();
+            let budget = error_budget(&inside, &slo.sli, slo.target, &slo.method, start);
+            out.insert(slo.id(), budget);
+        }
+        out
     }
 
     /// The services that list `service` in `depends_on`, sorted.

@@ -506,23 +506,48 @@ fn from_settings_reads_slo_files_beside_the_config() {
     use crate::config::Settings;
     let config = fixtures().join("opsbench.toml");
     let text = "slo_files = [\"budgeting-method__ratio-timeslices.yaml\"]\n[services.web-shop]\nowner = \"shop\"\n[services.cart]\ndepends_on = [\"web-shop\"]\n";
-    let s = Settings::resolve(Some((&config, text)), &BTreeMap::new(), &GlobalArgs::default(), None)
-        .unwrap();
+    let s = Settings::resolve(
+        Some((&config, text)),
+        &BTreeMap::new(),
+        &GlobalArgs::default(),
+        None,
+    )
+    .unwrap();
     assert_eq!(s.slo_files, ["budgeting-method__ratio-timeslices.yaml"]);
     assert_eq!(s.origin("slo_files"), config.display().to_string());
-    assert!(s.describe().contains(&("services.web-shop.owner".into(), "shop".into())));
+    assert!(
+        s.describe()
+            .contains(&("services.web-shop.owner".into(), "shop".into()))
+    );
     let c = Catalog::from_settings(&s).unwrap();
     assert_eq!(c.services.len(), 2);
-    assert_eq!(c.primary("web-shop", "availability").map(|x| x.source.kind()), Some("file"));
+    assert_eq!(
+        c.primary("web-shop", "availability")
+            .map(|x| x.source.kind()),
+        Some("file")
+    );
     assert_eq!(c.depended_on_by("web-shop"), ["cart"]);
     // no `slo_files`: the config alone
-    let s = Settings::resolve(Some((&config, "[services.a]\n")), &BTreeMap::new(), &GlobalArgs::default(), None)
-        .unwrap();
+    let s = Settings::resolve(
+        Some((&config, "[services.a]\n")),
+        &BTreeMap::new(),
+        &GlobalArgs::default(),
+        None,
+    )
+    .unwrap();
     assert_eq!(Catalog::from_settings(&s).unwrap().slos.len(), 1);
-    let e = Settings::resolve(Some((&config, "slo_files = \"slos/*.yaml\"\n")), &BTreeMap::new(), &GlobalArgs::default(), None)
-        .unwrap_err()
-        .to_string();
-    assert!(e.ends_with("key `slo_files`: expected an array of globs such as [\"slos/*.yaml\"]"), "{e}");
+    let e = Settings::resolve(
+        Some((&config, "slo_files = \"slos/*.yaml\"\n")),
+        &BTreeMap::new(),
+        &GlobalArgs::default(),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.ends_with("key `slo_files`: expected an array of globs such as [\"slos/*.yaml\"]"),
+        "{e}"
+    );
 }
 
 /// The example config's `[services]` and its commented `slo_files` line (uncommented) are valid.
@@ -533,12 +558,56 @@ fn the_example_config_describes_a_catalogue() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("opsbench.example.toml");
     let text = fs_err::read_to_string(&path).unwrap();
     let text = text.replace("# slo_files = ", "slo_files = ");
-    let s = Settings::resolve(Some((&path, &text)), &BTreeMap::new(), &GlobalArgs::default(), None)
-        .unwrap();
+    let s = Settings::resolve(
+        Some((&path, &text)),
+        &BTreeMap::new(),
+        &GlobalArgs::default(),
+        None,
+    )
+    .unwrap();
     assert_eq!(s.slo_files, ["slos/*.yaml"]);
     let mm = &s.services["matchmaking"];
     assert_eq!(mm.owner.as_deref(), Some("team-matchmaking"));
     assert_eq!(mm.depends_on, ["login", "chat"]);
     let c = Catalog::build("example", &s.services, Vec::new()).unwrap();
     assert_eq!(to_frame(&c).unwrap().height(), 1);
+}
+
+#[test]
+fn budgets_take_each_slos_window_and_method() {
+    use crate::metrics::slo_budget::SliRow;
+    use chrono::{DateTime, Duration, Utc};
+    let doc = "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: day}\nspec:\n  service: api\n  indicator: {spec: {ratioMetric: {total: {metricSource: {type: Any}}}}}\n  timeWindow: [{duration: 1d, calendar: {startTime: 2026-10-01 00:00:00, timeZone: UTC}}]\n  budgetingMethod: Timeslices\n  objectives: [{target: 0.5, timeSliceTarget: 0.99, timeSliceWindow: 1m}]\n";
+    let cfg = services("[services.api]\nslo_availability_target = 0.9\nslo_window_days = 2\n");
+    let slos = docs(doc).unwrap();
+    // the config's availability and the document's are the same SLO: refused
+    assert!(Catalog::build("o.toml", &cfg, slos.clone()).is_err());
+    let cfg = services("[services.api]\nslo_latency_ms = 200\nslo_latency_target = 0.5\n");
+    let c = Catalog::build("o.toml", &cfg, slos).unwrap();
+    let as_of: DateTime<Utc> = "2026-10-02T00:10:00Z".parse().unwrap();
+    // one-minute rows from 23:50 on 1 October to 00:09 on 2 October: 100 requests each; the
+    // minutes before midnight have 10 errors and a p99 of 300 ms, those after none and 100 ms
+    let rows: Vec<SliRow> = (0..20)
+        .map(|i| {
+            let before_midnight = i < 10;
+            SliRow {
+                ts: "2026-10-01T23:50:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::minutes(i),
+                requests: 100,
+                errors: if before_midnight { 10 } else { 0 },
+                latency_p99_ms: Some(if before_midnight { 300.0 } else { 100.0 }),
+            }
+        })
+        .collect();
+    let b = c.budgets(&BTreeMap::from([("api".to_string(), rows)]), as_of);
+    // document, calendar day 2 October: 10 good slices of 10 → remaining 1
+    let day = &b["slos/a.yaml#day[0]"];
+    assert_eq!((day.good, day.total), (10.0, 10.0));
+    assert_eq!(day.remaining, Some(1.0));
+    // config latency, 28 days rolling, each row one event: 10 good rows of 20 at target 0.5
+    // → allowed bad = 0.5 × 20 = 10, bad = 10, remaining = 0 (just spent)
+    let lat = &b["config:api.latency"];
+    assert_eq!(
+        (lat.good, lat.total, lat.remaining),
+        (10.0, 20.0, Some(0.0))
+    );
 }

@@ -436,6 +436,7 @@ mod tests {
             ],
             notes: vec!["as_of cuts by event time, not by what was known then.".into()],
             sections: vec![],
+            services: vec![],
         }
     }
 

@@ -11,6 +11,7 @@ pub mod charts;
 pub mod html;
 pub mod out_manifest;
 pub mod sections;
+pub mod services_section;
 pub mod slo_section;
 pub mod svg;
 pub mod table_csv;
