@@ -364,6 +364,9 @@ fn yaml_errors_and_empty_files_name_the_file() {
         bomb.push_str(&format!("a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
     }
     assert!(docs(&bomb).is_err());
+    // deep nesting is refused by the parser's depth budget, before it can exhaust the stack
+    let deep = format!("a: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(err(docs(&deep)).starts_with("slos/a.yaml: not valid YAML: "));
 }
 
 #[test]
