@@ -435,6 +435,7 @@ impl Settings {
                         .iter()
                         .map(|i| as_str(&origin, key, i).map(str::to_string))
                         .collect::<Result<_>>()?;
+                    self.origins.insert(key.clone(), origin.clone());
                 }
                 "datasets" => {
                     let t = as_table(&origin, key, value)?;
@@ -455,7 +456,7 @@ impl Settings {
                         &origin,
                         other,
                         format!(
-                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `slo_files`, `retention`, `datasets`",
+                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `datasets`",
                             KEYS.iter()
                                 .filter(|k| !k.contains('.'))
                                 .map(|k| format!("`{k}`"))
@@ -546,7 +547,6 @@ impl Settings {
             Some(p)
                 if key.starts_with("datasets.")
                     || key.starts_with("services.")
-                    || key == "slo_files"
                     || key.starts_with("retention.") =>
             {
                 p.to_str().unwrap_or("config file")
