@@ -32,7 +32,8 @@
 //!
 //! Where a service has several SLOs of a kind (a document with an internal objective and an
 //! SLA one), the *primary* one shown in `service_catalog` and handed to `slo_metrics`
-//! ([`Catalog::slo_targets`]) is the strictest (highest target; ties: the first by id).
+//! ([`Catalog::slo_targets`]) is the strictest (highest target; on a tie the first in
+//! [`Catalog::slos`] order).
 //!
 //! The `runbook_url` must be `http://` or `https://` (the report links it; a `javascript:` URL
 //! is refused at load, exit 2). Names in `regions` and `depends_on` must not hold `;` (the CSV

@@ -79,8 +79,16 @@ const DEFAULT_WINDOW_DAYS: u32 = 28;
 pub fn load_slo_files(origin: &str, config_dir: &Path, globs: &[String]) -> Result<Vec<Slo>> {
     let mut files: Vec<PathBuf> = Vec::new();
     for g in globs {
-        let pattern = config_dir.join(g);
-        let pattern = pattern.to_string_lossy();
+        // the folder is a path, not a pattern: a `[` in it must match itself
+        let dir = config_dir.to_string_lossy();
+        let pattern = if Path::new(g).is_absolute() || dir.is_empty() {
+            g.clone()
+        } else {
+            Path::new(&glob::Pattern::escape(&dir))
+                .join(g)
+                .to_string_lossy()
+                .into_owned()
+        };
         let bad = |message: String| Error::config(origin, "slo_files", message);
         let mut matched = 0;
         for p in glob::glob(&pattern).map_err(|e| bad(format!("`{g}` is not a valid glob: {e}")))? {

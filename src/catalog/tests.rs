@@ -207,6 +207,21 @@ fn globs_are_relative_to_the_config_folder_and_must_match() {
         e.ends_with("slos/*.yaml`; hint: fix the glob, or remove it from `slo_files`"),
         "{e}"
     );
+    // a folder whose name looks like a pattern is still a folder
+    let tmp = tempfile::tempdir().unwrap();
+    let odd = tmp.path().join("cfg [x]");
+    fs_err::create_dir_all(&odd).unwrap();
+    fs_err::copy(
+        dir.join("budgeting-method__ratio-timeslices.yaml"),
+        odd.join("a.yaml"),
+    )
+    .unwrap();
+    assert_eq!(
+        load_slo_files("cfg.toml", &odd, &["*.yaml".into()])
+            .unwrap()
+            .len(),
+        1
+    );
     let e = err(load_slo_files("cfg.toml", parent, &["[".into()]));
     assert!(e.contains("`[` is not a valid glob"), "{e}");
 }
