@@ -91,6 +91,9 @@ pub struct Settings {
     pub max_rejected: Option<Threshold>,
     /// Length of the interval one `slo` row covers, in minutes.
     pub slo_interval_min: u32,
+    /// Globs of OpenSLO files (`slo_files`) as written, relative to the config file's folder;
+    /// read by [`crate::catalog::Catalog::from_settings`].
+    pub slo_files: Vec<String>,
     pub datasets: BTreeMap<Dataset, DatasetSettings>,
     /// The metric profile chosen (`profile`, `--profile`): the knobs' starting values.
     pub profile: String,
@@ -100,9 +103,6 @@ pub struct Settings {
     pub retention: BTreeMap<Dataset, u32>,
     /// The service catalogue (`[services.NAME]`).
     pub services: BTreeMap<String, crate::catalog::ServiceSettings>,
-    /// Globs of OpenSLO files (`slo_files`) as written, relative to the config file's folder;
-    /// read by [`crate::catalog::Catalog::from_settings`].
-    pub slo_files: Vec<String>,
     /// Where each key's value came from: `default`, `FILE`, `env OPSBENCH_…`, `flag --…`.
     pub origins: BTreeMap<String, String>,
 }
@@ -125,11 +125,11 @@ impl Default for Settings {
             as_of: None,
             max_rejected: None,
             slo_interval_min: 1,
+            slo_files: Vec::new(),
             datasets: BTreeMap::new(),
             profile: "default".to_string(),
             knobs: Knobs::default(),
             services: BTreeMap::new(),
-            slo_files: Vec::new(),
             retention: BTreeMap::new(),
             origins,
         }
