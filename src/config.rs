@@ -93,6 +93,9 @@ pub struct Settings {
     pub max_rejected: Option<Threshold>,
     /// Length of the interval one `slo` row covers, in minutes.
     pub slo_interval_min: u32,
+    /// Globs of OpenSLO files (`slo_files`) as written, relative to the config file's folder;
+    /// read by [`crate::catalog::Catalog::from_settings`].
+    pub slo_files: Vec<String>,
     pub datasets: BTreeMap<Dataset, DatasetSettings>,
     /// The metric profile chosen (`profile`, `--profile`): the knobs' starting values.
     pub profile: String,
@@ -137,6 +140,7 @@ impl Default for Settings {
             as_of: None,
             max_rejected: None,
             slo_interval_min: 1,
+            slo_files: Vec::new(),
             datasets: BTreeMap::new(),
             profile: "default".to_string(),
             knobs: Knobs::default(),
@@ -497,6 +501,20 @@ impl Settings {
                     let t = as_table(&origin, key, value)?;
                     self.services = crate::catalog::parse_services(&origin, t)?;
                 }
+                "slo_files" => {
+                    let items = value.as_array().ok_or_else(|| {
+                        Error::config(
+                            &origin,
+                            key,
+                            "expected an array of globs such as [\"slos/*.yaml\"]",
+                        )
+                    })?;
+                    self.slo_files = items
+                        .iter()
+                        .map(|i| as_str(&origin, key, i).map(str::to_string))
+                        .collect::<Result<_>>()?;
+                    self.origins.insert(key.clone(), origin.clone());
+                }
                 "datasets" => {
                     let t = as_table(&origin, key, value)?;
                     for (name, v) in t {
@@ -602,17 +620,10 @@ impl Settings {
             out.push((format!("cause_map.{word}"), cause.clone()));
         }
         for (name, svc) in &self.services {
-            out.push((
-                format!("services.{name}.slo_availability_target"),
-                svc.slo_availability_target.to_string(),
-            ));
-            if let Some(ms) = svc.slo_latency_ms {
-                out.push((format!("services.{name}.slo_latency_ms"), ms.to_string()));
-            }
-            out.push((
-                format!("services.{name}.slo_window_days"),
-                svc.slo_window_days.to_string(),
-            ));
+            out.extend(svc.describe(name));
+        }
+        if !self.slo_files.is_empty() {
+            out.push(("slo_files".to_string(), self.slo_files.join(", ")));
         }
         for (d, ds) in &self.datasets {
             out.push((format!("datasets.{d}.inputs"), ds.inputs.join(", ")));

@@ -217,6 +217,7 @@ fn build_view(
         inputs,
         settings: ctx.settings.describe(),
         sections: Vec::new(),
+        services: Vec::new(),
         notes: vec![
             "The lake keeps only the newest version of each row, so figures as of a past instant show what the data now says about then, not what was known then.".into(),
             "Data-quality counts cover every export the lake has ingested.".into(),

@@ -12,4 +12,5 @@ pub mod quality;
 pub mod reliability;
 pub mod series;
 pub mod slo;
+pub mod slo_budget;
 pub mod stats;

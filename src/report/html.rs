@@ -439,6 +439,7 @@ mod tests {
             ],
             notes: vec!["as_of cuts by event time, not by what was known then.".into()],
             sections: vec![],
+            services: vec![],
         }
     }
 

@@ -16,6 +16,7 @@ pub mod gate_section;
 pub mod html;
 pub mod out_manifest;
 pub mod sections;
+pub mod services_section;
 pub mod slo_section;
 pub mod svg;
 pub mod table_csv;

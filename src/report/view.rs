@@ -43,6 +43,52 @@ pub struct ReportView {
     pub notes: Vec<String>,
     /// Metric sections, in order, between the headline figures and data quality.
     pub sections: Vec<Section>,
+    /// The Services section: one block per catalogue service (none: no section).
+    pub services: Vec<ServiceBlock>,
+}
+
+/// One service's block in the Services section ([`super::services_section`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ServiceBlock {
+    /// The service's name (from the config or a document: shown escaped, never as an id).
+    pub service: String,
+    /// The owning team; empty when not given.
+    pub owner: String,
+    /// The tier; empty when not given.
+    pub tier: String,
+    /// Regions, joined with `, `; empty when not given.
+    pub regions: String,
+    /// `rotation (channel)`; empty when not given.
+    pub escalation: String,
+    /// The runbook as a link target: only an `http(s)` URL ([`super::safe_href`]).
+    pub runbook_href: Option<String>,
+    /// A runbook that is not an `http(s)` URL, shown as plain text; empty otherwise.
+    pub runbook_text: String,
+    /// Services it depends on.
+    pub depends_on: Vec<String>,
+    /// Services that depend on it.
+    pub depended_on_by: Vec<String>,
+    /// Its SLOs, availability first.
+    pub slos: Vec<ServiceSlo>,
+}
+
+/// One SLO row of a service block: text to show.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ServiceSlo {
+    /// The SLO's title (document and objective name, or `availability`/`latency`).
+    pub title: String,
+    /// What it measures: `availability`, `latency p99 < 500 ms`.
+    pub measures: String,
+    /// The target as a percentage, `99.95 %`.
+    pub target: String,
+    /// The window in words, `28d rolling`.
+    pub window: String,
+    /// The budgeting method and its slice: `Timeslices (1 min slices ≥ 95 %)`.
+    pub method: String,
+    /// Error budget left, `42.0 %` (negative when overspent), or `no data`.
+    pub budget_left: String,
+    /// Where it is defined: `config`, `default`, or the document.
+    pub source: String,
 }
 
 /// A metric section: a heading, paragraphs of plain text (what the figures mean, or why

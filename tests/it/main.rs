@@ -2,6 +2,7 @@
 //! `fixtures/` and reads the lake back through the library.
 
 mod browser;
+mod catalog;
 mod cli;
 mod evolve;
 mod force;
