@@ -49,6 +49,8 @@ struct Entry {
 pub fn config_cmd(ctx: &Ctx, args: &ConfigArgs) -> Result<u8> {
     if args.check {
         // resolving the settings already checked every value; now the paths and globs
+        // the OpenSLO documents load and agree with the config
+        crate::catalog::Catalog::from_settings(&ctx.settings)?;
         for w in check_paths(&ctx.settings)? {
             eprintln!("warning: {w}");
         }

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use chrono::SecondsFormat;
 use polars::prelude::*;
 
+use crate::catalog::Catalog;
 use crate::cli::{GateArgs, OutputFormat};
 use crate::commands::Ctx;
 use crate::commands::metrics::{change_knobs, slo_knobs};
@@ -62,6 +63,7 @@ fn in_data(lake: &Lake, service: &str) -> Result<bool> {
 fn slo_facts(
     ctx: &Ctx,
     lake: &Lake,
+    catalog: &Catalog,
     service: &str,
     region: Option<&str>,
 ) -> Result<(Option<SloFacts>, Vec<String>)> {
@@ -69,7 +71,7 @@ fn slo_facts(
         return Ok((None, Vec::new()));
     };
     let as_of = ctx.as_of();
-    let knobs = slo_knobs(&ctx.settings);
+    let knobs = slo_knobs(&ctx.settings, catalog);
     let days = i64::from(knobs.target(service).window_days) + 1;
     let since = (as_of - chrono::Duration::days(days)).timestamp_micros();
     let lf = lf.filter(
@@ -118,11 +120,17 @@ fn slo_facts(
     Ok((facts, regions))
 }
 
-fn gather(ctx: &Ctx, lake: &Lake, args: &GateArgs) -> Result<Facts> {
+fn gather(ctx: &Ctx, lake: &Lake, catalog: &Catalog, args: &GateArgs) -> Result<Facts> {
     let s = &ctx.settings;
     let as_of = ctx.as_of();
     let (service, region) = (args.service.as_str(), args.region.as_deref());
-    let (slo, slo_regions) = slo_facts(ctx, lake, service, region)?;
+    let (slo, mut slo_regions) = slo_facts(ctx, lake, catalog, service, region)?;
+    // the regions the service runs in: the catalogue's, else those of its slo rows
+    if let Some(Some(svc)) = catalog.services.get(service)
+        && !svc.regions.is_empty()
+    {
+        slo_regions = svc.regions.clone();
+    }
     let all_incidents = match rows_of(lake, Dataset::Incidents, service, None, false)? {
         Some(lf) => Some(incidents::from_frame(
             &lf.collect()
@@ -194,7 +202,8 @@ pub fn gate_cmd(ctx: &Ctx, args: &GateArgs) -> Result<u8> {
             "`--service` is empty; hint: name the service to gate".into(),
         ));
     }
-    if !ctx.settings.services.contains_key(service) && !in_data(&lake, service)? {
+    let catalog = Catalog::from_settings(&ctx.settings)?;
+    if !catalog.services.contains_key(service) && !in_data(&lake, service)? {
         return Err(Error::Usage(format!(
             "unknown service `{service}`: neither the config's [services] nor the lake's slo, incidents or deployments name it; hint: check the name, or describe it in [services.{service}]"
         )));
@@ -206,7 +215,7 @@ pub fn gate_cmd(ctx: &Ctx, args: &GateArgs) -> Result<u8> {
             "`--override` needs a reason; hint: --override \"why it must ship now\"".into(),
         ));
     }
-    let facts = gather(ctx, &lake, args)?;
+    let facts = gather(ctx, &lake, &catalog, args)?;
     let as_of = ctx.as_of();
     let rules = gate::evaluate(&ctx.settings.gate, &facts, as_of);
     let original = gate::verdict(&rules);

@@ -54,6 +54,8 @@ pub struct MetricsOut {
     pub actions: Vec<ActionItem>,
     /// A dataset is stale or missing (what `--require-fresh` turns into exit code 1).
     pub data_problems: bool,
+    /// The report's Services blocks.
+    pub services: Vec<crate::report::view::ServiceBlock>,
 }
 
 /// Which stages an output command runs.
@@ -85,8 +87,9 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path, stages: Stages) -> 
     out.actions.extend(freshness::actions(&fresh));
     out.actions
         .extend(crate::commands::report::quarantine_actions(&manifest));
+    let catalog = crate::catalog::Catalog::from_settings(&ctx.settings)?;
     if stages.metrics {
-        metric_stages(ctx, lake, &manifest, out_dir, &mut out)?;
+        metric_stages(ctx, lake, &catalog, &manifest, out_dir, &mut out)?;
     }
     if stages.forecast {
         crate::commands::forecast::forecast_stage(ctx, lake, out_dir, &mut out)?;
@@ -127,6 +130,7 @@ fn section_rank(id: &str) -> u8 {
 fn metric_stages(
     ctx: &Ctx,
     lake: &Lake,
+    catalog: &crate::catalog::Catalog,
     manifest: &crate::lake::Manifest,
     out_dir: &Path,
     out: &mut MetricsOut,
@@ -155,29 +159,30 @@ fn metric_stages(
         };
         flags.extend(causes::causes_stage(ctx, &input, out_dir, out)?);
     }
-    slo_stage(ctx, lake, out_dir, out)?;
+    slo_stage(ctx, lake, catalog, out_dir, out)?;
+    let decisions = crate::lake::derived::read_decisions(lake.root())?;
+    crate::commands::services::services_stage(
+        ctx,
+        lake,
+        catalog,
+        incidents.as_deref(),
+        &decisions,
+        out_dir,
+        out,
+    )?;
     let mut dq = quality::data_quality_with(manifest, &flags)?;
     write_table(out_dir, "data_quality", &mut dq, &mut out.written)?;
     Ok(())
 }
 
-/// The SLO targets of the settings' services.
-pub fn slo_knobs(s: &crate::config::Settings) -> crate::metrics::slo::SloKnobs {
-    use crate::metrics::slo;
-    slo::SloKnobs {
+/// The SLO targets of the catalogue's services (config `[services]` and OpenSLO documents).
+pub fn slo_knobs(
+    s: &crate::config::Settings,
+    catalog: &crate::catalog::Catalog,
+) -> crate::metrics::slo::SloKnobs {
+    crate::metrics::slo::SloKnobs {
         interval_min: s.slo_interval_min,
-        per_service: s
-            .services
-            .iter()
-            .map(|(name, svc)| {
-                let target = slo::SloTarget {
-                    availability: svc.slo_availability_target,
-                    latency_ms: svc.slo_latency_ms,
-                    window_days: svc.slo_window_days,
-                };
-                (name.clone(), target)
-            })
-            .collect(),
+        per_service: catalog.slo_targets(),
         ..Default::default()
     }
 }
@@ -195,7 +200,13 @@ pub fn change_knobs(s: &crate::config::Settings) -> crate::metrics::changes::Cha
 }
 
 /// `slo_metrics`, its section and its actions (burn alerts, spent budgets).
-fn slo_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Result<()> {
+fn slo_stage(
+    ctx: &Ctx,
+    lake: &Lake,
+    catalog: &crate::catalog::Catalog,
+    out_dir: &Path,
+    out: &mut MetricsOut,
+) -> Result<()> {
     use crate::metrics::{periods, slo};
     if lake.files(Dataset::Slo)?.is_empty() {
         out.sections.push(crate::report::slo_section::slo_missing());
@@ -205,7 +216,7 @@ fn slo_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Re
     let as_of = ctx.as_of();
     let (from, to) = s.window(as_of);
     let ps = periods::periods(from, to, as_of, s.report_tz, s.knobs.week_start, true);
-    let knobs = slo_knobs(s);
+    let knobs = slo_knobs(s, catalog);
     let mut table = slo::slo_metrics(lake.scan(Dataset::Slo)?, &ps, as_of, &knobs)?;
     write_table(out_dir, "slo_metrics", &mut table, &mut out.written)?;
     let (section, actions) = crate::report::slo_section::slo_section(&table, &knobs)?;

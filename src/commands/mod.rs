@@ -18,6 +18,7 @@ mod quarantine;
 mod report;
 mod run;
 mod schema;
+mod services;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

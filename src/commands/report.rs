@@ -47,6 +47,7 @@ pub fn write_report(ctx: &Ctx, lake: &Lake, out_dir: &Path) -> Result<Written> {
     view.sections = metrics.sections;
     view.headline.extend(metrics.headline);
     view.actions = metrics.actions;
+    view.services = metrics.services;
     let html = crate::report::html::render_html(&view)?;
     let report = out_dir.join("report.html");
     crate::lake::txn::write_atomic(&report, html.as_bytes())?;

@@ -43,6 +43,7 @@ pub fn service_blocks(catalog: &Catalog, budgets: &BTreeMap<String, Budget>) -> 
                     .slos_of(name)
                     .map(|slo| slo_row(slo, budgets.get(&slo.id())))
                     .collect(),
+                ..ServiceBlock::default()
             }
         })
         .collect()

@@ -70,6 +70,10 @@ pub struct ServiceBlock {
     pub depended_on_by: Vec<String>,
     /// Its SLOs, availability first.
     pub slos: Vec<ServiceSlo>,
+    /// Its latest incidents (at most five), one line each.
+    pub recent_incidents: Vec<String>,
+    /// Its deploy-gate history in one line; empty when the gate was never asked.
+    pub gate: String,
 }
 
 /// One SLO row of a service block: text to show.

@@ -46,6 +46,7 @@ fn demo_writes_the_report_the_table_and_the_manifest() {
         "change_metrics",
         "incident_causes",
         "slo_metrics",
+        "service_catalog",
         "data_quality",
         "capacity_forecast",
         "capacity_forecast_hourly",
