@@ -3,6 +3,7 @@
 
 pub mod changes;
 pub mod columns;
+pub mod cost;
 pub mod impact;
 pub mod incidents;
 pub mod periods;

@@ -1,0 +1,1 @@
+//! The FOCUS specification's example files through the real ingest.

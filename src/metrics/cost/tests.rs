@@ -1,0 +1,1 @@
+//! Hand-computed tests of the cost tables.
