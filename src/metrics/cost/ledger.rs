@@ -91,8 +91,8 @@ pub fn split_days(
     }
     let weights: Vec<i128> = (first..=last)
         .map(|d| {
-            let lo = start_us.max(d * US_PER_DAY);
-            let hi = end_us.min((d + 1) * US_PER_DAY);
+            let lo = start_us.max(d.saturating_mul(US_PER_DAY));
+            let hi = end_us.min((d + 1).saturating_mul(US_PER_DAY));
             i128::from(hi - lo)
         })
         .collect();
