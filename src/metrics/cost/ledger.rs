@@ -44,6 +44,15 @@ use super::settings::{Basis, CostSettings, GLOBAL, Share, UNALLOCATED};
 use crate::error::{Error, Result};
 
 pub(crate) const US_PER_DAY: i64 = 86_400_000_000;
+
+/// A shared name (region, service, currency).
+type Name = Arc<str>;
+/// (provider, RegionId) of a bill row.
+type RegionKey = (Option<Name>, Option<Name>);
+/// (tag set address, SubAccountId, ServiceName) of a bill row.
+type ServiceKey = (usize, Option<Name>, Option<Name>);
+/// (region, service) → amounts of one day.
+type DaySlices = BTreeMap<(Name, Name), SliceCost>;
 const EPOCH_DAYS_CE: i64 = 719_163;
 /// Rows whose charge period is longer than this do not mark days as covered.
 const COVERAGE_MAX_DAYS: i64 = 32;
@@ -365,9 +374,8 @@ impl CostLedger {
     ) -> Result<CostLedger> {
         let currencies: BTreeSet<&str> = rows.iter().map(|r| r.currency.as_ref()).collect();
         let conv = Converter::new(&currencies, settings)?;
-        let mut regions: HashMap<(Option<Arc<str>>, Option<Arc<str>>), Arc<str>> = HashMap::new();
-        let mut services: HashMap<(usize, Option<Arc<str>>, Option<Arc<str>>), Arc<str>> =
-            HashMap::new();
+        let mut regions: HashMap<RegionKey, Name> = HashMap::new();
+        let mut services: HashMap<ServiceKey, Name> = HashMap::new();
         let mut names: HashMap<String, Arc<str>> = HashMap::new();
         let mut intern = |s: &str| -> Arc<str> {
             if let Some(a) = names.get(s) {
@@ -378,7 +386,7 @@ impl CostLedger {
             a
         };
         // step 1-3: per (day, currency, region, service) in the bill's currency
-        let mut raw: HashMap<(i64, Arc<str>, Arc<str>, Arc<str>), SliceCost> = HashMap::new();
+        let mut raw: HashMap<(i64, Name, Name, Name), SliceCost> = HashMap::new();
         for row in rows {
             let Some((amount, pro_rata)) = basis_amount(row, settings.basis) else {
                 continue;
@@ -442,7 +450,7 @@ impl CostLedger {
             return Err(conv.missing_error(missing));
         }
         // step 5
-        let mut by_day: BTreeMap<i64, BTreeMap<(Arc<str>, Arc<str>), SliceCost>> = BTreeMap::new();
+        let mut by_day: BTreeMap<i64, DaySlices> = BTreeMap::new();
         for ((day, region, service), s) in slices {
             by_day.entry(day).or_default().insert((region, service), s);
         }
@@ -499,7 +507,7 @@ fn positive(m: Money) -> i128 {
 
 /// Spread a day's `global` and `__unallocated__` cost (module doc, step 5).
 fn share_day(
-    day: &mut BTreeMap<(Arc<str>, Arc<str>), SliceCost>,
+    day: &mut DaySlices,
     share: Share,
     players: &PlayerActivity,
     date: NaiveDate,
