@@ -51,3 +51,6 @@ mod tests;
 
 #[cfg(test)]
 mod focus_tests;
+
+#[cfg(test)]
+mod props_tests;

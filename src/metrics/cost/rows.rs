@@ -2,7 +2,8 @@
 //! canonical `cost` columns ([`cost_rows_from_frame`]), and the `Tags` reader.
 //!
 //! Repeated text (currencies, providers, regions, services, tag sets) is shared through
-//! `Arc`s, so millions of rows cost little more than their numbers.
+//! `Arc`s, and each distinct cell is parsed once, so millions of rows cost little more than
+//! their numbers.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -164,41 +165,63 @@ pub fn parse_tags(raw: &str) -> Option<Tags> {
     )
 }
 
-fn get(c: &Option<StringChunked>, i: usize) -> Option<&str> {
-    c.as_ref().and_then(|c| c.get(i))
+/// One text column read row by row, equal cells made into one shared value: a cache keyed
+/// by the borrowed cell, and the previous cell checked first (bills repeat values in runs).
+struct TextCol<'a, T: Clone> {
+    ca: Option<&'a StringChunked>,
+    make: fn(&str) -> T,
+    null: T,
+    last: Option<(&'a str, T)>,
+    cache: HashMap<&'a str, T>,
 }
 
-/// Shares equal strings (and tag sets) between rows.
-#[derive(Default)]
-struct Interner {
-    text: HashMap<String, Arc<str>>,
-    tags: HashMap<String, Arc<Tags>>,
+impl<'a, T: Clone> TextCol<'a, T> {
+    fn new(ca: &'a Option<StringChunked>, make: fn(&str) -> T, null: T) -> Self {
+        TextCol {
+            ca: ca.as_ref(),
+            make,
+            null,
+            last: None,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, i: usize) -> T {
+        let Some(s) = self.ca.and_then(|c| c.get(i)) else {
+            return self.null.clone();
+        };
+        if let Some((l, v)) = &self.last
+            && *l == s
+        {
+            return v.clone();
+        }
+        let v = match self.cache.get(s) {
+            Some(v) => v.clone(),
+            None => {
+                let v = (self.make)(s);
+                self.cache.insert(s, v.clone());
+                v
+            }
+        };
+        self.last = Some((s, v.clone()));
+        v
+    }
 }
 
-impl Interner {
-    fn text(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.text.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = s.into();
-        self.text.insert(s.to_string(), a.clone());
-        a
-    }
+/// Trimmed text; empty → `None`.
+fn opt_text(s: &str) -> Option<Arc<str>> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.into())
+}
 
-    fn opt(&mut self, s: Option<&str>) -> Option<Arc<str>> {
-        let s = s.map(str::trim).filter(|s| !s.is_empty())?;
-        Some(self.text(s))
-    }
-
-    /// Tags of a cell; a cell that is not a JSON object gives no tags.
-    fn tags(&mut self, s: Option<&str>) -> Arc<Tags> {
-        let s = s.unwrap_or("");
-        if let Some(t) = self.tags.get(s) {
-            return t.clone();
-        }
-        let t = Arc::new(parse_tags(s).unwrap_or_default());
-        self.tags.insert(s.to_string(), t.clone());
-        t
+fn status(s: &str) -> Option<CommitmentStatus> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("used") {
+        Some(CommitmentStatus::Used)
+    } else if s.eq_ignore_ascii_case("unused") {
+        Some(CommitmentStatus::Unused)
+    } else {
+        None
     }
 }
 
@@ -307,7 +330,34 @@ pub fn cost_rows_from_frame(df: &DataFrame) -> Result<Vec<CostRow>> {
     let (commitment_id, commitment_status, pricing, account) =
         (commitment_id?, commitment_status?, pricing?, account?);
 
-    let mut intern = Interner::default();
+    let empty: Arc<str> = "".into();
+    let mut currency = TextCol::new(
+        &currency,
+        |c| c.trim().to_ascii_uppercase().into(),
+        empty.clone(),
+    );
+    let mut category = TextCol::new(&category, ChargeCategory::parse, ChargeCategory::Other);
+    let mut class = TextCol::new(
+        &class,
+        |c| c.trim().eq_ignore_ascii_case("correction"),
+        false,
+    );
+    let mut provider = TextCol::new(&provider, opt_text, None);
+    let mut region = TextCol::new(&region, opt_text, None);
+    let mut sub_account = TextCol::new(&sub_account, opt_text, None);
+    let mut service_name = TextCol::new(&service_name, opt_text, None);
+    let mut service_category = TextCol::new(&service_category, opt_text, None);
+    let no_tags: Arc<Tags> = Arc::default();
+    let mut tags = TextCol::new(
+        &tags,
+        |t| Arc::new(parse_tags(t).unwrap_or_default()),
+        no_tags,
+    );
+    let mut resource = TextCol::new(&resource, opt_text, None);
+    let mut commitment_id = TextCol::new(&commitment_id, opt_text, None);
+    let mut commitment_status = TextCol::new(&commitment_status, status, None);
+    let mut pricing = TextCol::new(&pricing, opt_text, None);
+    let mut account = TextCol::new(&account, |a| a.trim().into(), empty);
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let (Some(s), Some(e), Some(b), Some(eff)) =
@@ -315,19 +365,6 @@ pub fn cost_rows_from_frame(df: &DataFrame) -> Result<Vec<CostRow>> {
         else {
             continue;
         };
-        let currency = get(&currency, i)
-            .map(|c| c.trim().to_ascii_uppercase())
-            .unwrap_or_default();
-        let status = get(&commitment_status, i).and_then(|s| {
-            let s = s.trim();
-            if s.eq_ignore_ascii_case("used") {
-                Some(CommitmentStatus::Used)
-            } else if s.eq_ignore_ascii_case("unused") {
-                Some(CommitmentStatus::Unused)
-            } else {
-                None
-            }
-        });
         out.push(CostRow {
             charge_start_us: s,
             charge_end_us: e,
@@ -335,21 +372,20 @@ pub fn cost_rows_from_frame(df: &DataFrame) -> Result<Vec<CostRow>> {
             effective_cost: eff,
             list_cost: list[i],
             contracted_cost: contracted[i],
-            currency: intern.text(&currency),
-            category: get(&category, i).map_or(ChargeCategory::Other, ChargeCategory::parse),
-            is_correction: get(&class, i)
-                .is_some_and(|c| c.trim().eq_ignore_ascii_case("correction")),
-            provider: intern.opt(get(&provider, i)),
-            region_id: intern.opt(get(&region, i)),
-            sub_account_id: intern.opt(get(&sub_account, i)),
-            service_name: intern.opt(get(&service_name, i)),
-            service_category: intern.opt(get(&service_category, i)),
-            tags: intern.tags(get(&tags, i)),
-            resource_id: intern.opt(get(&resource, i)),
-            commitment_id: intern.opt(get(&commitment_id, i)),
-            commitment_status: status,
-            pricing_category: intern.opt(get(&pricing, i)),
-            billing_account: intern.text(get(&account, i).map_or("", str::trim)),
+            currency: currency.get(i),
+            category: category.get(i),
+            is_correction: class.get(i),
+            provider: provider.get(i),
+            region_id: region.get(i),
+            sub_account_id: sub_account.get(i),
+            service_name: service_name.get(i),
+            service_category: service_category.get(i),
+            tags: tags.get(i),
+            resource_id: resource.get(i),
+            commitment_id: commitment_id.get(i),
+            commitment_status: commitment_status.get(i),
+            pricing_category: pricing.get(i),
+            billing_account: account.get(i),
             billing_period_start_us: bps.as_ref().and_then(|c| c.get(i)),
         });
     }
