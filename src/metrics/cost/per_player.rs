@@ -11,7 +11,9 @@
 //!   `(*, *)` row of a period the bill does not cover at all has an empty cost (missing is not
 //!   zero); every other row exists only where there is cost.
 //! - `dau`, `player_hours`: sums over the period's days with data (player-days, not distinct
-//!   players); `peak_ccu`: the period's largest day. For `*`, see `players`.
+//!   players); `peak_ccu`: the period's largest day. For `*`, see `players`; `dau_summed`
+//!   flags a `*` DAU that is (partly) the sum of the regions' (players in two regions count
+//!   twice).
 //! - `cost_per_dau` = Σ cost / Σ DAU over the days of the period that are complete and on
 //!   which the region has a DAU: a ratio of sums, never a mean of daily ratios; empty when that
 //!   Σ DAU is 0. `cost_per_player_hour` likewise over days with player-hours;
@@ -87,6 +89,8 @@ pub struct CostPerPlayerRow {
     pub tax: Option<Money>,
     pub currency: String,
     pub dau: Option<u64>,
+    /// `*` rows: some day's DAU is the sum of the regions' (no `*` activity row that day).
+    pub dau_summed: bool,
     pub peak_ccu: Option<u64>,
     pub player_hours: Option<f64>,
     pub cost_per_dau: Option<f64>,
@@ -111,6 +115,7 @@ struct Acc {
 #[derive(Default)]
 struct Den {
     dau: Option<u64>,
+    summed: bool,
     ph: Option<f64>,
     peak: Option<u64>,
     dau_ratio: u64,
@@ -182,6 +187,7 @@ pub fn cost_per_player(
             let mut den = Den::default();
             for (date, done) in dates.iter().zip(&complete) {
                 let p = players.get(*date, region);
+                den.summed |= p.dau_summed;
                 if let Some(v) = p.dau {
                     den.dau = Some(den.dau.unwrap_or(0).saturating_add(v));
                     if *done {
@@ -221,6 +227,7 @@ pub fn cost_per_player(
                 tax: money(acc.all.tax),
                 currency: ledger.currency.clone(),
                 dau: den.dau,
+                dau_summed: den.summed,
                 peak_ccu: den.peak,
                 player_hours: den.ph,
                 cost_per_dau: ratio(acc.cost_dau, den.dau_ratio as f64),
@@ -249,6 +256,7 @@ pub fn cost_per_player_frame(rows: &[CostPerPlayerRow]) -> Result<DataFrame> {
         money_column("tax", rows, |r| r.tax)?,
         column("currency", rows, |r| r.currency.clone()),
         column("dau", rows, |r| r.dau),
+        column("dau_summed", rows, |r| r.dau_summed),
         column("peak_ccu", rows, |r| r.peak_ccu),
         column("player_hours", rows, |r| r.player_hours),
         column("cost_per_dau", rows, |r| r.cost_per_dau),

@@ -174,7 +174,7 @@ fn a_credit_is_net_and_shown_apart_and_a_negative_day_is_not_clamped() {
     let win = row(&cpp, "window", "*", "*");
     assert_eq!((win.cost, win.credits), (Some(m("34")), Some(m("-40"))));
     close(win.cost_per_dau, 0.17);
-    assert_eq!(win.dau, Some(200));
+    assert_eq!((win.dau, win.dau_summed), (Some(200), false));
 }
 
 #[test]
@@ -363,8 +363,9 @@ fn dau_zero_gives_no_ratio_and_periods_roll_up() {
     );
     close(win.cost_per_dau, 5.0);
     close(win.cost_per_player_hour, 2.0);
-    // `*` has the summed DAU; the global row has no players
+    // `*` has the summed DAU (flagged); the global row has no players
     assert_eq!(row(&cpp, "window", "*", "*").cost, Some(m("25")));
+    assert!(row(&cpp, "window", "*", "*").dau_summed && !win.dau_summed);
     assert_eq!(row(&cpp, "window", GLOBAL, "*").cost_per_dau, None);
     // rows: window, month, week(s), days; `*` first in each
     let kinds: Vec<PeriodKind> = cpp.iter().map(|r| r.period.kind).collect();
@@ -403,6 +404,7 @@ fn dau_zero_gives_no_ratio_and_periods_roll_up() {
             "tax",
             "currency",
             "dau",
+            "dau_summed",
             "peak_ccu",
             "player_hours",
             "cost_per_dau",
