@@ -126,6 +126,16 @@ pub struct ColumnSpec {
     pub doc: &'static str,
 }
 
+/// Optional columns that must not be empty when an export has them: FOCUS makes them
+/// mandatory, but the specification's own example files leave some out entirely, and those
+/// files must load (`shared/reference/cost.md` §2.2). A file without the column loads with
+/// nulls; an empty cell in a file that has it is `missing_required`.
+pub const REQUIRED_WHEN_PRESENT: &[(Dataset, &str)] = &[
+    (Dataset::Cost, "BillingCurrency"),
+    (Dataset::Cost, "ServiceName"),
+    (Dataset::Cost, "ServiceCategory"),
+];
+
 /// One canonical dataset.
 #[derive(Debug, Serialize)]
 pub struct DatasetSpec {
@@ -530,8 +540,8 @@ pub static COST: DatasetSpec = DatasetSpec {
         col(
             "BillingCurrency",
             Text,
-            true,
-            "ISO 4217 currency of the costs",
+            false,
+            "ISO 4217 currency of the costs; FOCUS makes it mandatory but the specification's own examples leave the column out, so only an empty cell is `missing_required`",
         ),
         alias(
             col(
@@ -542,8 +552,18 @@ pub static COST: DatasetSpec = DatasetSpec {
             ),
             &["ChargeType"],
         ),
-        col("ServiceName", Text, true, "the provider's service name"),
-        col("ServiceCategory", Text, true, "FOCUS service category"),
+        col(
+            "ServiceName",
+            Text,
+            false,
+            "the provider's service name; like BillingCurrency, only an empty cell is `missing_required`",
+        ),
+        col(
+            "ServiceCategory",
+            Text,
+            false,
+            "FOCUS service category; like BillingCurrency, only an empty cell is `missing_required`",
+        ),
         col(
             "ChargeClass",
             Text,

@@ -160,7 +160,11 @@ impl FileBuilder {
                     row.push(Val::Text(d.into()));
                     continue;
                 }
-                if col.required {
+                let required_here = cell.is_some()
+                    && crate::schema::REQUIRED_WHEN_PRESENT
+                        .iter()
+                        .any(|(d, c)| *d == self.dataset && *c == col.name);
+                if col.required || required_here {
                     self.quarantine(&rec, col.name, Rule::MissingRequired, cell.unwrap_or(""));
                     return;
                 }

@@ -4,6 +4,7 @@
 pub mod causes;
 pub mod changes;
 pub mod columns;
+pub mod cost;
 pub mod freshness;
 pub mod impact;
 pub mod incidents;
