@@ -114,6 +114,8 @@ pub struct Settings {
     pub forecast: crate::forecast::ForecastConfig,
     /// The capacity plan's knobs (`[forecast]`).
     pub plan: crate::forecast::PlanKnobs,
+    /// Cost per player: basis, currency, fx, region and service maps, sharing (`[cost]`).
+    pub cost: crate::metrics::cost::CostSettings,
     /// The service catalogue (`[services.NAME]`).
     pub services: BTreeMap<String, crate::catalog::ServiceSettings>,
     /// The line of each key in the config file (for `config --show-origin`).
@@ -152,6 +154,7 @@ impl Default for Settings {
             gate: crate::gate::GatePolicy::default(),
             forecast: crate::forecast::ForecastConfig::default(),
             plan: crate::forecast::PlanKnobs::default(),
+            cost: crate::metrics::cost::CostSettings::default(),
             origins,
         }
     }
@@ -469,6 +472,13 @@ impl Settings {
                         self.freshness.insert(dataset, hours);
                     }
                 }
+                "cost" => {
+                    let t = as_table(&origin, key, value)?;
+                    self.cost = crate::metrics::cost::parse_cost(&origin, t)?;
+                    for k in t.keys() {
+                        self.origins.insert(format!("cost.{k}"), origin.clone());
+                    }
+                }
                 "forecast" => {
                     let t = as_table(&origin, key, value)?;
                     (self.forecast, self.plan) = crate::forecast::parse_forecast(&origin, t)?;
@@ -534,7 +544,7 @@ impl Settings {
                         &origin,
                         other,
                         format!(
-                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `freshness`, `cause_map`, `gate`, `forecast`, `slo_files`, `datasets`",
+                            "unknown key; expected one of {}, `window`, `metrics`, `services`, `retention`, `freshness`, `cause_map`, `gate`, `forecast`, `cost`, `slo_files`, `datasets`",
                             KEYS.iter()
                                 .filter(|k| !k.contains('.'))
                                 .map(|k| format!("`{k}`"))

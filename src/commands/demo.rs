@@ -66,6 +66,19 @@ pub fn demo(ctx: &Ctx, global: &GlobalArgs, args: &DemoArgs) -> Result<u8> {
             .and_utc(),
     );
     settings.slo_interval_min = generated.slo_interval_min;
+    if ctx.settings.config_path.is_none() {
+        // without a config of its own, the demo allocates cost and describes its services as
+        // the generated config does
+        let text = fs_err::read_to_string(&generated.config_path)?;
+        let generated_settings = crate::config::Settings::resolve(
+            Some((generated.config_path.as_path(), text.as_str())),
+            &std::collections::BTreeMap::new(),
+            &GlobalArgs::default(),
+            None,
+        )?;
+        settings.cost = generated_settings.cost;
+        settings.services = generated_settings.services;
+    }
     settings
         .origins
         .insert("as_of".into(), "demo: end of the generated data".into());

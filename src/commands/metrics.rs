@@ -160,6 +160,7 @@ fn metric_stages(
         flags.extend(causes::causes_stage(ctx, &input, out_dir, out)?);
     }
     slo_stage(ctx, lake, catalog, out_dir, out)?;
+    crate::commands::cost::cost_stage(ctx, lake, out_dir, out)?;
     let decisions = crate::lake::derived::read_decisions(lake.root())?;
     crate::commands::services::services_stage(
         ctx,

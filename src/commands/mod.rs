@@ -6,6 +6,7 @@
 
 mod causes;
 mod config_cmd;
+mod cost;
 mod demo;
 pub mod forecast;
 mod freshness;

@@ -253,7 +253,7 @@ pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> io::Result<GenerateSu
         let (rows, bad) = of.fold((0, 0), |(r, b), f| (r + f.rows, b + f.bad_rows));
         tracing::info!(dataset = %d, rows, bad_rows = bad, "generated");
     }
-    let config_path = write_config(out_dir, opts, world.slo_interval_min)?;
+    let config_path = write_config(out_dir, opts, &world)?;
     Ok(GenerateSummary {
         files,
         config_path,
@@ -329,8 +329,9 @@ fn write_rows(
 fn write_config(
     out_dir: &Path,
     opts: &GenerateOptions,
-    slo_interval_min: u32,
+    world: &model::World,
 ) -> io::Result<PathBuf> {
+    let slo_interval_min = world.slo_interval_min;
     let mut text = format!(
         "# written by `opsbench generate` (seed {}): a config whose `run` loads these exports\n\
          lake_dir = \"lake\"\n\
@@ -342,6 +343,24 @@ fn write_config(
          days = {}\n",
         opts.seed, opts.days
     );
+    // cost allocation: cloud regions to game regions, the `service` tag to services; shared
+    // (global and untagged) cost is spread over regions by player-hours
+    text.push_str("\n[cost]\nshare = \"player_hours\"\n\n[cost.region_map]\n");
+    for r in &world.regions {
+        text.push_str(&format!("\"aws/{}\" = \"{}\"\n", r.cloud_region, r.name));
+    }
+    text.push_str("\n[[cost.service_map]]\ntag = \"service\"\n");
+    // the catalogue: each service's owner, runbook and the services it depends on
+    for (k, s) in world.services.iter().enumerate() {
+        text.push_str(&format!(
+            "\n[services.{0}]\nowner = \"team-{0}\"\ntier = \"{1}\"\nrunbook_url = \"https://runbooks.example/{0}\"\n",
+            s.name,
+            if k < 2 { 1 } else { 2 }
+        ));
+        if k > 0 {
+            text.push_str(&format!("depends_on = [\"{}\"]\n", world.services[0].name));
+        }
+    }
     for d in Dataset::ALL {
         text.push_str(&format!("\n[datasets.{d}]\ninputs = [\"{d}/*.csv\"]\n"));
     }

@@ -11,6 +11,7 @@ pub mod capacity_section;
 pub mod causes_section;
 pub mod change_section;
 pub mod charts;
+pub mod cost_section;
 pub mod forecast_chart;
 pub mod gate_section;
 pub mod html;

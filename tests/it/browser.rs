@@ -161,9 +161,14 @@ fn network_references(html: &str) -> Vec<String> {
         for (at, _) in lower.match_indices(needle) {
             let target =
                 lower[at + needle.len()..].trim_start_matches([' ', '"', '\'', '\n', '\t']);
-            if target.starts_with("http://")
-                || target.starts_with("https://")
-                || target.starts_with("//")
+            // a link (`<a href>`) is a navigation the reader chooses, not a request the page
+            // makes: the report shows http(s) runbooks and postmortems as links
+            let tag_start = lower[..at].rfind('<').unwrap_or(0);
+            let is_link = needle == "href=" && lower[tag_start..].starts_with("<a ");
+            if !is_link
+                && (target.starts_with("http://")
+                    || target.starts_with("https://")
+                    || target.starts_with("//"))
             {
                 let end = (at + 80).min(html.len());
                 found.push(String::from_utf8_lossy(&html.as_bytes()[at..end]).into_owned());
@@ -274,7 +279,7 @@ fn report_source_is_self_contained() {
 /// The static check finds network references and ignores our own fragment and data links.
 #[test]
 fn network_references_finds_external_targets_only() {
-    let page = r##"<a href="#main">x</a><link rel="icon" href="data:,"><img src="HTTPS://x/y.png">
+    let page = r##"<a href="#main">x</a><a href="https://runbooks.example/x">runbook</a><link rel="icon" href="data:,"><img src="HTTPS://x/y.png">
         <style>a[href^="http://"]::after { content: attr(href) } .b { background: url( 'http://t/z') }</style>
         <script src=//cdn.example/x.js></script>"##;
     let refs = network_references(page);
