@@ -247,3 +247,134 @@ mod tests {
         assert!(svg.contains("INC-1") && svg.contains("player-minutes"));
     }
 }
+
+/// Okabe–Ito's eight colours, for charts with more series than [`PALETTE`].
+const PALETTE8: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(204, 121, 167),
+    RGBColor(240, 228, 66),
+    RGBColor(0, 0, 0),
+];
+
+/// Vertical bars per category (`x_labels`, e.g. months), each stacked from the series in order
+/// (a missing value stacks nothing; negative values are drawn as 0: the caller's table shows
+/// them). Series are told apart by colour and by the legend's order, which is the stack's.
+pub fn stacked_bar_chart(
+    id: &str,
+    title: &str,
+    desc: &str,
+    x_labels: &[String],
+    y_label: &str,
+    series: &[Line],
+) -> Result<String> {
+    let n = x_labels.len().max(1);
+    let totals: Vec<f64> = (0..n)
+        .map(|i| {
+            series
+                .iter()
+                .map(|s| s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0))
+                .sum()
+        })
+        .collect();
+    let y_max = totals.iter().copied().fold(0.0f64, f64::max);
+    let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 340)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(72)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_max)
+            .map_err(chart_err)?;
+        let labels = x_labels.to_vec();
+        chart
+            .configure_mesh()
+            .x_labels(n.min(24))
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(y_label)
+            .y_label_formatter(&|v| crate::report::html::fmt_int(v.round().max(0.0) as u64))
+            .label_style(("sans-serif", 13))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(chart_err)?;
+        let mut base = vec![0.0f64; n];
+        for (k, s) in series.iter().enumerate() {
+            let colour = PALETTE8[k % PALETTE8.len()];
+            let bars: Vec<Rectangle<(f64, f64)>> = (0..n)
+                .filter_map(|i| {
+                    let v = s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0);
+                    (v > 0.0).then(|| {
+                        let r = Rectangle::new(
+                            [(i as f64 - 0.35, base[i]), (i as f64 + 0.35, base[i] + v)],
+                            colour.filled(),
+                        );
+                        base[i] += v;
+                        r
+                    })
+                })
+                .collect();
+            chart
+                .draw_series(bars)
+                .map_err(chart_err)?
+                .label(s.name.clone())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 12))
+            .draw()
+            .map_err(chart_err)?;
+        root.present().map_err(chart_err)?;
+    }
+    Ok(accessible(svg, id, title, desc))
+}
+
+#[cfg(test)]
+mod stacked_tests {
+    use super::*;
+
+    #[test]
+    fn stacks_every_series_and_escapes_names() {
+        let svg = stacked_bar_chart(
+            "s",
+            "cost <by> service",
+            "d",
+            &["2026-09".into(), "2026-10".into()],
+            "USD",
+            &[
+                Line {
+                    name: "a<b>".into(),
+                    values: vec![Some(1.0), Some(2.0)],
+                },
+                Line {
+                    name: "c".into(),
+                    values: vec![None, Some(3.0)],
+                },
+            ],
+        )
+        .unwrap();
+        assert!(svg.contains("cost &lt;by&gt; service"));
+        assert!(!svg.contains("a<b>"));
+        // a: two bars and its legend swatch; c: one bar (no empty bar for its gap) and its swatch
+        assert_eq!(svg.matches("fill=\"#0072B2\"").count(), 3, "{svg}");
+        assert_eq!(svg.matches("fill=\"#D55E00\"").count(), 2, "{svg}");
+    }
+}

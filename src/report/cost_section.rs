@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::charts::{Line, line_chart};
+use super::charts::{Line, line_chart, stacked_bar_chart};
 use super::view::{ActionItem, Chart, Section, Table};
 use crate::error::Result;
 use crate::metrics::cost::{
@@ -163,6 +163,37 @@ pub fn cost_section(v: &CostView<'_>) -> Result<(Section, Vec<ActionItem>)> {
             );
         }
         by_service.rows.push(row);
+    }
+    let stacked: Vec<Line> = services
+        .iter()
+        .map(|s| Line {
+            name: s.to_string(),
+            values: month_labels
+                .iter()
+                .map(|m| {
+                    months
+                        .iter()
+                        .find(|r| r.service == *s && r.period.label == *m)
+                        .and_then(|r| r.cost)
+                        .map(|c| c.to_f64())
+                })
+                .collect(),
+        })
+        .collect();
+    if !stacked.is_empty() {
+        let labels: Vec<String> = month_labels.iter().map(|m| m.to_string()).collect();
+        let summary = format!(
+            "Cost by service per month, stacked ({cur}); the table below gives the figures."
+        );
+        let svg = stacked_bar_chart(
+            "cost-services",
+            "Cost by service per month",
+            &summary,
+            &labels,
+            &cur,
+            &stacked,
+        )?;
+        charts.push(Chart { svg, summary });
     }
     // month over month: more players, or each player cost more
     let split = Table {
