@@ -32,13 +32,14 @@ pub fn rel_path(dataset: Dataset, sha256: &str) -> String {
     format!("_provenance/{dataset}/{sha}.parquet")
 }
 
-/// The distinct keys of `rows` (the canonical columns of one export's rows).
+/// The keys of `rows` (the canonical columns of one export's rows).
 pub fn keys_of(dataset: Dataset, rows: &DataFrame) -> Result<DataFrame> {
     let cols: Vec<Expr> = key_columns(dataset).into_iter().map(col).collect();
+    // in the export's own order (no unique, no sort: cheap, and it compresses like the data);
+    // a key repeated in the export is harmless where the keys are used
     rows.clone()
         .lazy()
         .select(cols)
-        .unique(None, UniqueKeepStrategy::Any)
         .collect()
         .ctx(|| format!("the keys of a {dataset} export"))
 }
