@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod merge;
 pub mod provenance;
 pub mod sql;
+mod stage;
 pub mod status;
 pub mod txn;
 
@@ -367,100 +368,6 @@ impl Lake {
         intent
             .removes
             .extend(old_files.iter().map(|p| rel(&self.root, p)));
-        Ok(())
-    }
-
-    /// Keep the keys each loaded export gave (see `provenance`).
-    fn stage_provenance(
-        &self,
-        batch: &Batch,
-        run_id: &str,
-        intent: &mut txn::Intent,
-    ) -> Result<()> {
-        let staging = txn::staging_dir(&self.root, run_id);
-        let mut offset = 0usize;
-        for (sha, n) in &batch.file_rows {
-            let rows = batch.rows.slice(offset as i64, *n);
-            offset += n;
-            let mut keys = provenance::keys_of(batch.dataset, &rows)?;
-            let target_rel = provenance::rel_path(batch.dataset, sha);
-            let staged = staging.join(&target_rel);
-            ensure_parent(&staged)?;
-            crate::report::table_csv::write_parquet(&mut keys, &staged)?;
-            intent.adds.push((rel(&self.root, &staged), target_rel));
-        }
-        Ok(())
-    }
-
-    /// The partition days holding a row with one of `keys`.
-    fn days_holding(&self, dataset: Dataset, keys: &DataFrame) -> Result<BTreeSet<i32>> {
-        let files = self.files(dataset)?;
-        if files.is_empty() {
-            return Ok(BTreeSet::new());
-        }
-        let key: Vec<Expr> = provenance::key_columns(dataset)
-            .into_iter()
-            .map(col)
-            .collect();
-        let mut wanted = key.clone();
-        wanted.push(merge::day_expr(dataset).alias(merge::DAY));
-        let hits = scan_files(dataset, &files)?.select(&wanted).join(
-            keys.clone().lazy(),
-            key.clone(),
-            key,
-            JoinArgs {
-                nulls_equal: true,
-                ..JoinArgs::new(JoinType::Semi)
-            },
-        );
-        let df = hits
-            .select([col(merge::DAY)])
-            .unique(None, UniqueKeepStrategy::Any)
-            .collect()
-            .ctx(|| format!("finding the {dataset} rows to replace"))?;
-        Ok(df
-            .column(merge::DAY)
-            .ctx(|| "day".into())?
-            .i32()
-            .ctx(|| "day".into())?
-            .into_no_null_iter()
-            .collect())
-    }
-
-    /// Replace every quarantine file of `dataset` by `q` (none when it is empty).
-    fn stage_quarantine_replacement(
-        &self,
-        dataset: Dataset,
-        q: &DataFrame,
-        run_id: &str,
-        intent: &mut txn::Intent,
-    ) -> Result<()> {
-        let dir = self.root.join("_quarantine").join(dataset.name());
-        if dir.exists() {
-            for e in fs_err::read_dir(&dir)? {
-                let p = e?.path();
-                let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
-                if matches!(ext, "parquet" | "csv") && !is_hidden(&p) {
-                    intent.removes.push(rel(&self.root, &p));
-                }
-            }
-        }
-        if q.height() > 0 {
-            let staging = txn::staging_dir(&self.root, run_id);
-            let base = format!("_quarantine/{dataset}/{run_id}");
-            let mut q = q.clone();
-            let pq = staging.join(format!("{base}.parquet"));
-            ensure_parent(&pq)?;
-            crate::report::table_csv::write_parquet(&mut q, &pq)?;
-            intent
-                .adds
-                .push((rel(&self.root, &pq), format!("{base}.parquet")));
-            let csv = staging.join(format!("{base}.csv"));
-            crate::report::table_csv::write_csv(&q, &csv)?;
-            intent
-                .adds
-                .push((rel(&self.root, &csv), format!("{base}.csv")));
-        }
         Ok(())
     }
 
