@@ -24,12 +24,17 @@ demo:
 fixtures:
     OPSBENCH_BLESS=1 cargo test --release --test it each_dataset_fixture
 
-# ingest throughput on generated data (10 M CCU rows), with time and peak memory
-bench:
+# the benchmark suite: generated lakes (default 10 M CCU rows; `just bench 10000000 100000000`),
+# `opsbench run` and each stage timed beside DuckDB over the same lake, DuckDB as an oracle
+bench *ROWS:
+    bash benches/bench.sh {{ROWS}}
+
+# ingest throughput alone (10 M CCU rows), with time and peak memory
+bench-ingest:
     cargo build --release
-    rm -rf /tmp/opsbench-bench && mkdir -p /tmp/opsbench-bench
-    "$CARGO_TARGET_DIR/release/opsbench" --out /tmp/opsbench-bench/exports generate --rows 10000000 --days 90 --end 2026-10-31
-    /usr/bin/time -v "$CARGO_TARGET_DIR/release/opsbench" --lake /tmp/opsbench-bench/lake ingest ccu /tmp/opsbench-bench/exports/ccu/*.csv
+    rm -rf /tmp/opsbench-bench-ingest && mkdir -p /tmp/opsbench-bench-ingest
+    "$CARGO_TARGET_DIR/release/opsbench" --out /tmp/opsbench-bench-ingest/exports generate --rows 10000000 --days 90 --end 2026-10-31
+    /usr/bin/time -v "$CARGO_TARGET_DIR/release/opsbench" --lake /tmp/opsbench-bench-ingest/lake ingest ccu /tmp/opsbench-bench-ingest/exports/ccu/*.csv
 
 # the forecast backtest on the shared real series (prints the table) and the 20-region × 365-day timing
 bench-forecast:
