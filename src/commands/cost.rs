@@ -44,7 +44,13 @@ fn previous(out_dir: &Path, currency: &str) -> Result<Vec<cost::DayTotal>> {
 }
 
 /// Write the cost tables, the section and its actions.
-pub fn cost_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Result<()> {
+pub fn cost_stage(
+    ctx: &Ctx,
+    lake: &Lake,
+    ccu: Option<&DataFrame>,
+    out_dir: &Path,
+    out: &mut MetricsOut,
+) -> Result<()> {
     if lake.files(Dataset::Cost)?.is_empty() {
         out.sections
             .push(crate::report::cost_section::cost_missing());
@@ -73,11 +79,12 @@ pub fn cost_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) 
             .ctx(|| "reading activity".into())?;
         cost::activity_days_from_frame(&df)?
     };
-    let ccu = if lake.files(Dataset::Ccu)?.is_empty() {
-        Vec::new()
-    } else {
-        let df = crate::metrics::series::ccu_days(lake.scan(Dataset::Ccu)?, since_us, as_of, 15)?;
-        cost::ccu_days_from_frame(&df)?
+    let ccu = match ccu {
+        None => Vec::new(),
+        Some(samples) => {
+            let df = crate::metrics::series::ccu_days(samples.clone().lazy(), since_us, as_of, 15)?;
+            cost::ccu_days_from_frame(&df)?
+        }
     };
     let players = PlayerActivity::new(&activity, &ccu);
     let ledger = CostLedger::build(&rows, &s.cost, &players)?;

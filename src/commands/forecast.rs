@@ -167,10 +167,14 @@ fn capacity(lake: &Lake) -> Result<BTreeMap<String, Vec<CapacityRow>>> {
 }
 
 /// Forecast every region (and `*`), with the plan; empty when the lake has no CCU.
-pub fn forecast_regions(ctx: &Ctx, lake: &Lake) -> Result<Vec<RegionResult>> {
-    if lake.files(Dataset::Ccu)?.is_empty() {
+pub fn forecast_regions(
+    ctx: &Ctx,
+    lake: &Lake,
+    ccu: Option<&DataFrame>,
+) -> Result<Vec<RegionResult>> {
+    let Some(ccu) = ccu else {
         return Ok(Vec::new());
-    }
+    };
     let s = &ctx.settings;
     let cfg = &s.forecast;
     let as_of = ctx.as_of();
@@ -181,7 +185,7 @@ pub fn forecast_regions(ctx: &Ctx, lake: &Lake) -> Result<Vec<RegionResult>> {
         + i64::from(cfg.horizon_days)
             * i64::from(cfg.backtest_windows + cfg.calibration_windows + 1);
     let since = end - need_days * DAY_US;
-    let peaks = series::hourly_peaks(lake.scan(Dataset::Ccu)?, since, end_instant)?;
+    let peaks = series::hourly_peaks(ccu.clone().lazy(), since, end_instant)?;
     let incidents = incident_windows(ctx, lake)?;
     let events = events(lake)?;
     let capacity = capacity(lake)?;
@@ -381,13 +385,19 @@ pub fn plan_frame(results: &[RegionResult]) -> Result<DataFrame> {
 }
 
 /// The whole stage: tables, the stored plan, the section and the actions.
-pub fn forecast_stage(ctx: &Ctx, lake: &Lake, out_dir: &Path, out: &mut MetricsOut) -> Result<()> {
+pub fn forecast_stage(
+    ctx: &Ctx,
+    lake: &Lake,
+    ccu: Option<&DataFrame>,
+    out_dir: &Path,
+    out: &mut MetricsOut,
+) -> Result<()> {
     let started = std::time::Instant::now();
-    let results = forecast_regions(ctx, lake)?;
+    let results = forecast_regions(ctx, lake, ccu)?;
     if results.is_empty() {
         out.sections
             .push(crate::report::capacity_section::capacity_missing(
-                !lake.files(Dataset::Ccu)?.is_empty(),
+                ccu.is_some(),
             ));
         return Ok(());
     }

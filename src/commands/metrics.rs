@@ -88,11 +88,18 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path, stages: Stages) -> 
     out.actions
         .extend(crate::commands::report::quarantine_actions(&manifest));
     let catalog = crate::catalog::Catalog::from_settings(&ctx.settings)?;
+    // the CCU summed over shards per sample, which impact, cost and forecast all read
+    let ccu = lake.ccu_per_sample(ctx.as_of())?;
     if stages.metrics {
-        metric_stages(ctx, lake, &catalog, &manifest, out_dir, &mut out)?;
+        let shared = Shared {
+            catalog: &catalog,
+            manifest: &manifest,
+            ccu: ccu.as_ref(),
+        };
+        metric_stages(ctx, lake, &shared, out_dir, &mut out)?;
     }
     if stages.forecast {
-        crate::commands::forecast::forecast_stage(ctx, lake, out_dir, &mut out)?;
+        crate::commands::forecast::forecast_stage(ctx, lake, ccu.as_ref(), out_dir, &mut out)?;
     }
     if stages.metrics {
         let decisions = crate::lake::derived::read_decisions(lake.root())?;
@@ -127,14 +134,21 @@ fn section_rank(id: &str) -> u8 {
 }
 
 /// The metric tables: incidents, reliability, impact, changes, causes, SLOs, data quality.
+/// What the metric stages share, read once.
+struct Shared<'a> {
+    catalog: &'a crate::catalog::Catalog,
+    manifest: &'a crate::lake::Manifest,
+    ccu: Option<&'a polars::prelude::DataFrame>,
+}
+
 fn metric_stages(
     ctx: &Ctx,
     lake: &Lake,
-    catalog: &crate::catalog::Catalog,
-    manifest: &crate::lake::Manifest,
+    shared: &Shared<'_>,
     out_dir: &Path,
     out: &mut MetricsOut,
 ) -> Result<()> {
+    let (catalog, manifest) = (shared.catalog, shared.manifest);
     let (incidents, notes) = if lake.files(Dataset::Incidents)?.is_empty() {
         (None, Default::default())
     } else {
@@ -147,8 +161,18 @@ fn metric_stages(
             crate::metrics::causes::notes_from_frame(&frame)?,
         )
     };
-    let impact = incident_stage(ctx, lake, incidents.as_deref(), out_dir, out)?;
+    let clock = std::time::Instant::now();
+    let lap = |stage: &str| {
+        tracing::debug!(
+            stage,
+            seconds = clock.elapsed().as_secs_f64(),
+            "metric stage done"
+        );
+    };
+    let impact = incident_stage(ctx, lake, incidents.as_deref(), shared.ccu, out_dir, out)?;
+    lap("incidents, reliability, impact");
     let links = change_stage(ctx, lake, incidents.as_deref(), out_dir, out)?;
+    lap("changes");
     let mut flags = Vec::new();
     if let Some(all) = incidents.as_deref() {
         let input = causes::CausesInput {
@@ -159,8 +183,11 @@ fn metric_stages(
         };
         flags.extend(causes::causes_stage(ctx, &input, out_dir, out)?);
     }
+    lap("causes");
     slo_stage(ctx, lake, catalog, out_dir, out)?;
-    crate::commands::cost::cost_stage(ctx, lake, out_dir, out)?;
+    lap("slo");
+    crate::commands::cost::cost_stage(ctx, lake, shared.ccu, out_dir, out)?;
+    lap("cost");
     let decisions = crate::lake::derived::read_decisions(lake.root())?;
     crate::commands::services::services_stage(
         ctx,
@@ -171,6 +198,7 @@ fn metric_stages(
         out_dir,
         out,
     )?;
+    lap("services");
     let mut dq = quality::data_quality_with(manifest, &flags)?;
     write_table(out_dir, "data_quality", &mut dq, &mut out.written)?;
     Ok(())
@@ -306,6 +334,7 @@ fn incident_stage(
     ctx: &Ctx,
     lake: &Lake,
     all: Option<&[crate::metrics::incidents::Incident]>,
+    ccu: Option<&polars::prelude::DataFrame>,
     out_dir: &Path,
     out: &mut MetricsOut,
 ) -> Result<Option<polars::prelude::DataFrame>> {
@@ -333,16 +362,16 @@ fn incident_stage(
         ..Default::default()
     };
     let mut impact: Option<polars::prelude::DataFrame> = None;
-    if lake.files(Dataset::Ccu)?.is_empty() {
-        im_frame = with_null_minutes(im_frame)?;
-    } else {
-        let steps =
-            crate::metrics::impact::CcuSteps::new(lake.scan(Dataset::Ccu)?, as_of, &iknobs)?;
+    if let Some(samples) = ccu {
+        use polars::prelude::IntoLazy;
+        let steps = crate::metrics::impact::CcuSteps::new(samples.clone().lazy(), as_of, &iknobs)?;
         let mut table = steps.incident_impact(all, as_of, &iknobs)?;
         write_table(out_dir, "incident_impact", &mut table, &mut out.written)?;
         let by_period = steps.player_minutes_by_period(all, &ps, as_of, &iknobs)?;
         im_frame = join_minutes(im_frame, by_period)?;
         impact = Some(table);
+    } else {
+        im_frame = with_null_minutes(im_frame)?;
     }
     write_table(out_dir, "incident_metrics", &mut im_frame, &mut out.written)?;
     let rknobs = reliability::ReliabilityKnobs {

@@ -16,6 +16,7 @@ pub mod lock;
 pub mod manifest;
 pub mod merge;
 pub mod provenance;
+mod shared;
 pub mod sql;
 mod stage;
 pub mod status;
