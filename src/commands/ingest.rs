@@ -23,6 +23,39 @@ pub struct IngestRun {
     pub problems: Vec<String>,
 }
 
+/// Input bytes read into memory at a time for datasets whose key fixes the partition (CCU,
+/// SLO, activity, capacity): their exports are read and staged chunk by chunk within the one
+/// commit, so a run's memory follows the chunk, not the night's exports.
+const CHUNK_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The files of a dataset in the chunks they are read in. `OPSBENCH_INGEST_CHUNK_BYTES` sets
+/// the chunk size (for tests and for machines with little memory).
+fn chunks(dataset: Dataset, files: &[PathBuf], force: bool) -> Vec<Vec<PathBuf>> {
+    let limit = std::env::var("OPSBENCH_INGEST_CHUNK_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(CHUNK_BYTES);
+    let spec = dataset.spec();
+    let chunkable = !force && dataset != Dataset::Cost && spec.key.contains(&spec.partition_by);
+    if !chunkable {
+        return vec![files.to_vec()];
+    }
+    let mut out: Vec<Vec<PathBuf>> = Vec::new();
+    let mut size = 0u64;
+    for f in files {
+        let bytes = fs_err::metadata(f).map(|m| m.len()).unwrap_or(0);
+        if out.is_empty() || (size > 0 && size + bytes > limit) {
+            out.push(Vec::new());
+            size = 0;
+        }
+        size += bytes;
+        if let Some(last) = out.last_mut() {
+            last.push(f.clone());
+        }
+    }
+    out
+}
+
 /// Ingest the given files per dataset into the lake, in one commit.
 pub fn ingest_sets(
     ctx: &Ctx,
@@ -34,18 +67,14 @@ pub fn ingest_sets(
     crate::lake::check_root(lake.root())?;
     let lock = lake.lock(command)?;
     let manifest = lake.manifest()?;
-    let mut batches: Vec<Batch> = Vec::new();
     let empty = Default::default();
     let progress = progress_bar(ctx.quiet, sets.iter().map(|(_, f)| f.len() as u64).sum());
-    for (dataset, files) in sets {
-        if files.is_empty() {
-            continue;
-        }
+    let read = |dataset: Dataset, files: &[PathBuf]| -> Result<Batch> {
         progress.set_message(format!("reading {dataset}"));
         let columns = ctx
             .settings
             .datasets
-            .get(dataset)
+            .get(&dataset)
             .map(|d| &d.columns)
             .unwrap_or(&empty);
         let opts = ReadOptions {
@@ -54,7 +83,7 @@ pub fn ingest_sets(
         };
         let name = dataset.name();
         let known = |sha: &str| !force && manifest.has_file(name, sha);
-        let batch = ingest::read_batch(*dataset, files, &opts, &known)?;
+        let batch = ingest::read_batch(dataset, files, &opts, &known)?;
         tracing::info!(
             dataset = name,
             files = batch.files.len(),
@@ -63,70 +92,119 @@ pub fn ingest_sets(
             "read"
         );
         progress.inc(files.len() as u64);
-        batches.push(batch);
-    }
-    // `--force`: what a re-read export loaded last time is replaced, not only upserted
-    let mut replace_keys = Vec::new();
-    if force {
-        for batch in &batches {
-            let mut keys: Vec<polars::prelude::DataFrame> = Vec::new();
-            for f in batch.files.iter().filter(|f| f.outcome == Outcome::Loaded) {
-                if manifest.has_file(batch.dataset.name(), &f.sha256)
-                    && let Some(k) = crate::lake::provenance::keys_to_replace(
-                        lake.root(),
-                        &manifest,
-                        batch.dataset,
-                        &f.sha256,
-                    )?
-                {
-                    keys.push(k);
-                }
-            }
-            let mut it = keys.into_iter();
-            if let Some(mut all) = it.next() {
-                for k in it {
-                    all.vstack_mut_owned(k)
-                        .map_err(|source| crate::error::Error::Polars {
-                            context: "joining the keys to replace".into(),
-                            source,
-                        })?;
-                }
-                replace_keys.push((batch.dataset, all));
-            }
-        }
-    }
-    progress.set_message("committing to the lake");
-    let extras = crate::lake::CommitExtras {
-        replace_keys,
-        ..Default::default()
+        Ok(batch)
     };
-    let commit = lake.commit_with(&lock, command, &batches, ctx.now, extras)?;
+    let mut reports: Vec<(Dataset, Vec<FileReport>)> = Vec::new();
+    let commit = if force {
+        // `--force`: what a re-read export loaded last time is replaced, not only upserted;
+        // the keys to replace come from every batch, so all are read first
+        let mut batches = Vec::new();
+        for (dataset, files) in sets.iter().filter(|(_, f)| !f.is_empty()) {
+            batches.push(read(*dataset, files)?);
+        }
+        let replace_keys = keys_to_replace(lake, &manifest, &batches)?;
+        progress.set_message("committing to the lake");
+        let extras = crate::lake::CommitExtras {
+            replace_keys,
+            ..Default::default()
+        };
+        let commit = lake.commit_with(&lock, command, &batches, ctx.now, extras)?;
+        reports.extend(batches.into_iter().map(|b| (b.dataset, b.files)));
+        commit
+    } else {
+        let mut plan: Vec<(Dataset, Vec<PathBuf>)> = Vec::new();
+        for (dataset, files) in sets.iter().filter(|(_, f)| !f.is_empty()) {
+            plan.extend(
+                chunks(*dataset, files, force)
+                    .into_iter()
+                    .map(|c| (*dataset, c)),
+            );
+        }
+        let mut plan = plan.into_iter();
+        let mut next = || -> Result<Option<crate::lake::BatchRef<'static>>> {
+            let Some((dataset, files)) = plan.next() else {
+                return Ok(None);
+            };
+            let batch = read(dataset, &files)?;
+            reports.push((dataset, batch.files.clone()));
+            Ok(Some(crate::lake::BatchRef::Owned(batch)))
+        };
+        lake.commit_from(&lock, command, &mut next, ctx.now, Default::default())?
+    };
     progress.finish_and_clear();
     let mut problems = Vec::new();
     let mut files = Vec::new();
-    for batch in batches {
-        for f in &batch.files {
+    let mut per_dataset: Vec<(Dataset, u64, u64)> = Vec::new();
+    for (dataset, batch_files) in reports {
+        for f in &batch_files {
             if let Outcome::Refused(reason) = &f.outcome {
                 tracing::error!(file = %f.path.display(), "refused: {reason}");
                 problems.push(format!("{}: refused: {reason}", f.path.display()));
             }
         }
-        if let Some(t) = ctx.settings.max_rejected_for(batch.dataset) {
-            let (q, r) = (batch.rows_quarantined(), batch.rows_read());
-            if t.exceeded(q, r) {
-                problems.push(format!(
-                    "{}: {q} of {r} rows rejected, beyond max_rejected `{t}`",
-                    batch.dataset
-                ));
+        let (q, r) = batch_files.iter().fold((0, 0), |(q, r), f| {
+            (q + f.rows_quarantined, r + f.rows_read)
+        });
+        match per_dataset.iter_mut().find(|(d, _, _)| *d == dataset) {
+            Some(t) => {
+                t.1 += q;
+                t.2 += r;
             }
+            None => per_dataset.push((dataset, q, r)),
         }
-        files.extend(batch.files);
+        files.extend(batch_files);
+    }
+    for (dataset, q, r) in per_dataset {
+        if let Some(t) = ctx.settings.max_rejected_for(dataset)
+            && t.exceeded(q, r)
+        {
+            problems.push(format!(
+                "{dataset}: {q} of {r} rows rejected, beyond max_rejected `{t}`"
+            ));
+        }
     }
     Ok(IngestRun {
         files,
         commit,
         problems,
     })
+}
+
+/// For `--force`: per dataset, the keys the re-read exports loaded last time (less those later
+/// exports loaded), which the commit removes before loading them again.
+fn keys_to_replace(
+    lake: &Lake,
+    manifest: &crate::lake::Manifest,
+    batches: &[Batch],
+) -> Result<Vec<(Dataset, polars::prelude::DataFrame)>> {
+    let mut out = Vec::new();
+    for batch in batches {
+        let mut keys: Vec<polars::prelude::DataFrame> = Vec::new();
+        for f in batch.files.iter().filter(|f| f.outcome == Outcome::Loaded) {
+            if manifest.has_file(batch.dataset.name(), &f.sha256)
+                && let Some(k) = crate::lake::provenance::keys_to_replace(
+                    lake.root(),
+                    manifest,
+                    batch.dataset,
+                    &f.sha256,
+                )?
+            {
+                keys.push(k);
+            }
+        }
+        let mut it = keys.into_iter();
+        if let Some(mut all) = it.next() {
+            for k in it {
+                all.vstack_mut_owned(k)
+                    .map_err(|source| crate::error::Error::Polars {
+                        context: "joining the keys to replace".into(),
+                        source,
+                    })?;
+            }
+            out.push((batch.dataset, all));
+        }
+    }
+    Ok(out)
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal or with `--quiet`.

@@ -116,12 +116,29 @@ impl Lake {
         self.commit_with(lock, command, batches, now, CommitExtras::default())
     }
 
-    /// [`Lake::commit`], with what `quarantine replay` also needs in the same commit.
+    /// [`Lake::commit`], with what `quarantine replay` and `ingest --force` also need in the
+    /// same commit.
     pub fn commit_with(
+        &self,
+        lock: &LakeLock,
+        command: &str,
+        batches: &[Batch],
+        now: DateTime<Utc>,
+        extras: CommitExtras,
+    ) -> Result<CommitSummary> {
+        let mut it = batches.iter();
+        let mut next = || -> Result<Option<BatchRef<'_>>> { Ok(it.next().map(BatchRef::Borrowed)) };
+        self.commit_from(lock, command, &mut next, now, extras)
+    }
+
+    /// One atomic commit of the batches `next` gives, read one after the other, so only one
+    /// batch's rows are in memory at a time (`ingest` reads large exports in chunks). Batches
+    /// of one dataset may touch the same day: the later merges into what the earlier staged.
+    pub fn commit_from<'b>(
         &self,
         _lock: &LakeLock,
         command: &str,
-        batches: &[Batch],
+        next: &mut dyn FnMut() -> Result<Option<BatchRef<'b>>>,
         now: DateTime<Utc>,
         extras: CommitExtras,
     ) -> Result<CommitSummary> {
@@ -143,12 +160,14 @@ impl Lake {
         };
         let mut manifest = self.manifest()?;
         let mut datasets = Vec::new();
+        let mut staged_days: BTreeSet<(Dataset, i32)> = BTreeSet::new();
         let result = (|| -> Result<()> {
             if let Some((dataset, q)) = &replace_quarantine {
                 self.stage_quarantine_replacement(*dataset, q, &run_id, &mut intent)?;
                 datasets.push(dataset.name().to_string());
             }
-            for batch in batches {
+            while let Some(batch) = next()? {
+                let batch: &Batch = &batch;
                 self.stage_provenance(batch, &run_id, &mut intent)?;
                 let remove = replace_keys
                     .iter()
@@ -159,8 +178,11 @@ impl Lake {
                     &run_id,
                     &mut intent,
                     &mut summary,
-                    insert_only,
-                    remove,
+                    StageHow {
+                        insert_only,
+                        remove,
+                    },
+                    &mut staged_days,
                 )?;
                 if batch.files.iter().any(|f| f.outcome == Outcome::Loaded) {
                     datasets.push(batch.dataset.name().to_string());
@@ -234,9 +256,13 @@ impl Lake {
         run_id: &str,
         intent: &mut txn::Intent,
         summary: &mut CommitSummary,
-        insert_only: bool,
-        remove: Option<&DataFrame>,
+        how: StageHow<'_>,
+        staged_days: &mut BTreeSet<(Dataset, i32)>,
     ) -> Result<()> {
+        let StageHow {
+            insert_only,
+            remove,
+        } = how;
         let dataset = batch.dataset;
         let key: Vec<Expr> = provenance::key_columns(dataset)
             .into_iter()
@@ -257,7 +283,13 @@ impl Lake {
         let mut touched: BTreeSet<i32> = BTreeSet::new();
         let staging = txn::staging_dir(&self.root, run_id);
         if batch.quarantine.height() > 0 {
-            let base = format!("_quarantine/{dataset}/{run_id}");
+            // one quarantine file per batch of the commit
+            let mut base = format!("_quarantine/{dataset}/{run_id}");
+            let mut n = 1;
+            while staging.join(format!("{base}.parquet")).exists() {
+                base = format!("_quarantine/{dataset}/{run_id}-{n}");
+                n += 1;
+            }
             let mut q = batch.quarantine.clone();
             let pq = staging.join(format!("{base}.parquet"));
             ensure_parent(&pq)?;
@@ -295,7 +327,20 @@ impl Lake {
                 let day_rows = day_rows
                     .drop(merge::DAY)
                     .ctx(|| "dropping the day column".into())?;
-                let files = partition_files(&self.partition_dir(dataset, day))?;
+                let target_rel = rel(
+                    &self.root,
+                    &self
+                        .partition_dir(dataset, day)
+                        .join(format!("part-{run_id}.parquet")),
+                );
+                // a day an earlier batch of this commit staged merges into that staged file
+                let files = if staged_days.contains(&(dataset, day)) {
+                    vec![staging.join(&target_rel)]
+                } else {
+                    let files = partition_files(&self.partition_dir(dataset, day))?;
+                    old_files.extend(files.iter().cloned());
+                    files
+                };
                 let existing = without_removed(scan_files(dataset, &files)?);
                 touched.insert(day);
                 parts.push(if insert_only {
@@ -303,9 +348,16 @@ impl Lake {
                 } else {
                     merge::merge(dataset, existing, day_rows.lazy())?
                 });
-                old_files.extend(files);
             }
         } else {
+            if staged_days.iter().any(|(d, _)| *d == dataset) {
+                return Err(Error::Lake {
+                    path: self.root.clone(),
+                    message: format!(
+                        "internal: {dataset} was staged twice in one commit; its key does not fix its partition, so its exports must come in one batch"
+                    ),
+                });
+            }
             let days = self.affected_days(batch)?;
             old_files = days
                 .iter()
@@ -342,8 +394,10 @@ impl Lake {
             let staged = staging.join(&target_rel);
             ensure_parent(&staged)?;
             crate::report::table_csv::write_parquet(&mut part, &staged)?;
-            intent.adds.push((rel(&self.root, &staged), target_rel));
-            summary.partitions += 1;
+            if staged_days.insert((dataset, day)) {
+                intent.adds.push((rel(&self.root, &staged), target_rel));
+                summary.partitions += 1;
+            }
         }
         // partitions that only lose the replaced keys
         if let Some(keys) = remove {
@@ -452,6 +506,31 @@ impl Lake {
             }
         }
         Ok(out.unwrap_or_default())
+    }
+}
+
+/// How a batch merges into its partitions.
+#[derive(Clone, Copy)]
+struct StageHow<'a> {
+    /// Add only rows whose key the lake does not hold.
+    insert_only: bool,
+    /// Keys removed first (`ingest --force`).
+    remove: Option<&'a DataFrame>,
+}
+
+/// A batch given to [`Lake::commit_from`]: one the caller keeps, or one it hands over.
+pub enum BatchRef<'a> {
+    Borrowed(&'a Batch),
+    Owned(Batch),
+}
+
+impl std::ops::Deref for BatchRef<'_> {
+    type Target = Batch;
+    fn deref(&self) -> &Batch {
+        match self {
+            BatchRef::Borrowed(b) => b,
+            BatchRef::Owned(b) => b,
+        }
     }
 }
 

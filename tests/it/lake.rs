@@ -386,3 +386,89 @@ fn run_compacts_partitions_of_many_files_at_its_end() {
         .unwrap();
     assert!(m.commits.iter().any(|c| c.command == "lake compact"));
 }
+
+#[test]
+fn ingest_read_in_chunks_gives_the_same_lake_as_in_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    crate::util::opsbench()
+        .arg("--out")
+        .arg(&exports)
+        .args([
+            "generate",
+            "--days",
+            "4",
+            "--end",
+            "2026-10-31",
+            "--rows",
+            "60000",
+            "--regions",
+            "2",
+            "--seed",
+            "4",
+            "--bad-rows",
+            "0.01",
+        ])
+        .assert()
+        .success();
+    let mut files: Vec<_> = std::fs::read_dir(exports.join("ccu"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    // a later export restating 200 of the first one's rows: the later row wins in both runs
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("ts,region,ccu"), "{header}");
+    let mut later = vec![header.to_string()];
+    for l in lines.filter(|l| !l.contains('"')).take(200) {
+        let mut cells: Vec<&str> = l.split(',').collect();
+        cells[2] = "7";
+        later.push(cells.join(","));
+    }
+    let again = dir.path().join("later.csv");
+    std::fs::write(&again, later.join("\n") + "\n").unwrap();
+    files.push(again);
+    let load = |lake: &std::path::Path, chunk: &str| {
+        crate::util::opsbench()
+            .env("OPSBENCH_INGEST_CHUNK_BYTES", chunk)
+            .arg("--lake")
+            .arg(lake)
+            .args(["ingest", "ccu"])
+            .args(&files)
+            .assert()
+            .success();
+    };
+    let (one, many) = (dir.path().join("one"), dir.path().join("many"));
+    load(&one, "100000000000");
+    load(&many, "1");
+    let a = crate::util::read_back(&one, opsbench::schema::Dataset::Ccu);
+    let b = crate::util::read_back(&many, opsbench::schema::Dataset::Ccu);
+    crate::util::assert_frame_eq(&b, &a);
+    let sevens = a
+        .column("ccu")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .filter(|v| *v == Some(7))
+        .count();
+    assert!(sevens >= 150, "the later export's rows won: {sevens}");
+    // one commit either way, one file per partition, and the same quarantine
+    let q = |l: &std::path::Path| {
+        opsbench::lake::Lake::new(l)
+            .quarantine(opsbench::schema::Dataset::Ccu)
+            .unwrap()
+            .height()
+    };
+    assert_eq!(q(&one), q(&many));
+    assert!(q(&one) > 0);
+    let files_of = |l: &std::path::Path| {
+        opsbench::lake::Lake::new(l)
+            .files(opsbench::schema::Dataset::Ccu)
+            .unwrap()
+            .len()
+    };
+    assert_eq!(files_of(&one), files_of(&many));
+}
