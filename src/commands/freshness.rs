@@ -57,19 +57,30 @@ fn newest_event(lake: &Lake, d: Dataset, as_of: DateTime<Utc>) -> Result<Option<
         ))
         .dt()
         .timestamp(TimeUnit::Microseconds);
-    let df = lake
-        .scan(d)?
-        .select([as_us.alias("t")])
-        .filter(col("t").lt_eq(lit(as_of.timestamp_micros())))
-        .select([col("t").max()])
-        .collect()
-        .ctx(|| format!("the newest {d} row"))?;
-    let v = df
-        .column("t")
-        .and_then(|c| c.i64().cloned())
-        .ctx(|| format!("the newest {d} row"))?
-        .get(0);
-    Ok(v)
+    // partitions are UTC days of this very column: the newest row at or before as_of is in
+    // the newest partition dated on or before as_of's day that has one, so read partitions
+    // newest first and stop at the first hit (not the whole dataset)
+    for (date, files) in lake.files_by_date(d)? {
+        if date > as_of.date_naive() {
+            continue;
+        }
+        let df = lake
+            .scan_some(d, &files)?
+            .select([as_us.clone().alias("t")])
+            .filter(col("t").lt_eq(lit(as_of.timestamp_micros())))
+            .select([col("t").max()])
+            .collect()
+            .ctx(|| format!("the newest {d} row"))?;
+        let v = df
+            .column("t")
+            .and_then(|c| c.i64().cloned())
+            .ctx(|| format!("the newest {d} row"))?
+            .get(0);
+        if v.is_some() {
+            return Ok(v);
+        }
+    }
+    Ok(None)
 }
 
 /// The sections (by id) that read each dataset.

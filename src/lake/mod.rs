@@ -22,7 +22,7 @@ mod stage;
 pub mod status;
 pub mod txn;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -102,6 +102,28 @@ impl Lake {
     pub fn scan(&self, dataset: Dataset) -> Result<LazyFrame> {
         let files = self.files(dataset)?;
         scan_files(dataset, &files)
+    }
+
+    /// The committed files of a dataset by partition date (`date=YYYY-MM-DD`), newest first.
+    pub fn files_by_date(&self, dataset: Dataset) -> Result<Vec<(NaiveDate, Vec<PathBuf>)>> {
+        let mut by: BTreeMap<NaiveDate, Vec<PathBuf>> = BTreeMap::new();
+        for f in self.files(dataset)? {
+            let date = f
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("date="))
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            if let Some(date) = date {
+                by.entry(date).or_default().push(f);
+            }
+        }
+        Ok(by.into_iter().rev().collect())
+    }
+
+    /// Scan some of a dataset's committed files (from [`Lake::files_by_date`]).
+    pub fn scan_some(&self, dataset: Dataset, files: &[PathBuf]) -> Result<LazyFrame> {
+        scan_files(dataset, files)
     }
 
     /// Commit the batches: merge them into their partitions, write the quarantine, update the
