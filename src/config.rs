@@ -19,6 +19,8 @@ use crate::knobs::Knobs;
 
 #[path = "config_describe.rs"]
 mod describe;
+#[path = "config_sections.rs"]
+mod sections;
 #[path = "config_values.rs"]
 mod values;
 use crate::schema::Dataset;
@@ -383,6 +385,9 @@ impl Settings {
         self.config_path = Some(path.to_path_buf());
         self.config_lines = key_lines(text);
         for (key, value) in &table {
+            if self.apply_section(&origin, key, value)? {
+                continue;
+            }
             match key.as_str() {
                 "lake_dir" | "out_dir" => {
                     let v = as_str(&origin, key, value)?;
@@ -433,81 +438,6 @@ impl Settings {
                         };
                         self.set(&full, &text, &origin)?;
                     }
-                }
-                "retention" => {
-                    let t = as_table(&origin, key, value)?;
-                    for (name, v) in t {
-                        let full = format!("retention.{name}");
-                        let dataset = Dataset::from_name(name).ok_or_else(|| {
-                            Error::config(
-                                &origin,
-                                &full,
-                                format!("unknown dataset; expected one of {}", dataset_list()),
-                            )
-                        })?;
-                        let text = scalar_text(&origin, &full, v)?;
-                        let t = text.trim();
-                        if t.eq_ignore_ascii_case("forever") {
-                            continue;
-                        }
-                        let days: u32 = t.strip_suffix('d').unwrap_or(t).trim().parse().ok().filter(|d| *d > 0).ok_or_else(|| {
-                            Error::config(&origin, &full, format!("expected a number of days such as `400` or `\"400d\"`, or `\"forever\"`, found `{text}`"))
-                        })?;
-                        self.retention.insert(dataset, days);
-                    }
-                }
-                "freshness" => {
-                    let t = as_table(&origin, key, value)?;
-                    for (name, v) in t {
-                        let full = format!("freshness.{name}");
-                        let dataset = Dataset::from_name(name).ok_or_else(|| {
-                            Error::config(
-                                &origin,
-                                &full,
-                                format!("unknown dataset; expected one of {}", dataset_list()),
-                            )
-                        })?;
-                        let text = scalar_text(&origin, &full, v)?;
-                        let hours = parse_hours(&text).ok_or_else(|| {
-                            Error::config(&origin, &full, format!("expected a duration such as `\"26h\"` or `\"2d\"`, found `{text}`"))
-                        })?;
-                        self.freshness.insert(dataset, hours);
-                    }
-                }
-                "cost" => {
-                    let t = as_table(&origin, key, value)?;
-                    self.cost = crate::metrics::cost::parse_cost(&origin, t)?;
-                    for k in t.keys() {
-                        self.origins.insert(format!("cost.{k}"), origin.clone());
-                    }
-                }
-                "forecast" => {
-                    let t = as_table(&origin, key, value)?;
-                    (self.forecast, self.plan) = crate::forecast::parse_forecast(&origin, t)?;
-                    for k in t.keys() {
-                        self.origins.insert(format!("forecast.{k}"), origin.clone());
-                    }
-                }
-                "gate" => {
-                    let t = as_table(&origin, key, value)?;
-                    self.gate = crate::gate::parse_gate(&origin, t)?;
-                    for (k, v) in t {
-                        match v.as_table() {
-                            Some(levels) if k == "level" => {
-                                for rule in levels.keys() {
-                                    self.origins
-                                        .insert(format!("gate.level.{rule}"), origin.clone());
-                                }
-                            }
-                            _ => {
-                                self.origins.insert(format!("gate.{k}"), origin.clone());
-                            }
-                        }
-                    }
-                }
-                "cause_map" => {
-                    let t = as_table(&origin, key, value)?;
-                    self.cause_map = crate::metrics::causes::parse_cause_map(&origin, t)?;
                 }
                 "services" => {
                     let t = as_table(&origin, key, value)?;
