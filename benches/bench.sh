@@ -18,10 +18,8 @@ cargo build --release -q
 bin="$CARGO_TARGET_DIR/release/opsbench"
 venv="$dir/venv"
 mkdir -p "$dir"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q duckdb
-fi
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q duckdb polars
 measure() { # name, command...: appends "name wall cpu rss_mb" to $dir/times
     local name="$1"; shift
     /usr/bin/time -f "%e %U %S %M" -o "$dir/t.$name" "$@" > "$dir/log.$name" 2>&1 || {
@@ -40,6 +38,9 @@ for rows in "${sizes[@]}"; do
     measure metrics "$bin" --config "$d/exports/opsbench.toml" --lake "$d/lake" --out "$d/out-m" --as-of "$as_of" metrics --quiet
     measure forecast "$bin" --config "$d/exports/opsbench.toml" --lake "$d/lake" --out "$d/out-f" --as-of "$as_of" forecast --quiet
     measure duckdb "$venv/bin/python" benches/duckdb_oracle.py "$d/lake" "$d/out" "$as_of"
+    # ingest throughput beside a bare polars CSV-to-Parquet conversion of the same CCU files
+    measure ingest_ccu "$bin" --lake "$d/lake-ingest" ingest ccu "$d"/exports/ccu/*.csv --quiet
+    measure polars_csv_to_parquet "$venv/bin/python" benches/polars_convert.py "$d/polars-out" "$d"/exports/ccu/*.csv
     ccu_rows=$("$bin" --lake "$d/lake" lake status --json | "$venv/bin/python" -c 'import json,sys; print(next(x["rows"] for x in json.load(sys.stdin)["datasets"] if x["dataset"]=="ccu"))')
     echo
     echo "## $ccu_rows CCU rows ($(du -sh "$d/lake" | cut -f1) lake)"
@@ -55,4 +56,7 @@ for rows in "${sizes[@]}"; do
     echo "Oracle checks:"
     grep '^check' "$dir/log.duckdb" | sed 's/^/- /'
     awk -v m="$metrics" -v d="$duck" 'BEGIN { printf "Ratio metrics / DuckDB script: %.2f\n", m / d }'
+    ing=$(awk '$1=="ingest_ccu" {print $2}' "$dir/times")
+    bare=$(awk '$1=="polars_csv_to_parquet" {print $2}' "$dir/times")
+    awk -v i="$ing" -v b="$bare" 'BEGIN { printf "Ingest throughput / bare polars conversion: %.2f (time ratio polars / opsbench)\n", b / i }'
 done
