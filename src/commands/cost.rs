@@ -137,6 +137,7 @@ pub fn cost_stage(
         efficiency: &efficiency,
         restated: &restated,
         basis: s.cost.basis,
+        as_of: as_of.date_naive(),
     };
     let (section, actions) = crate::report::cost_section::cost_section(&view)?;
     out.sections.push(section);

@@ -1,7 +1,7 @@
 //! The cost section: cost per player-hour and per DAU over time by region, cost by service per
 //! month, the month-over-month volume/rate split, anomalies, commitment efficiency, the
 //! unallocated share (a data-quality figure) and restated days; plus `cost_anomaly` actions for
-//! the last week's upward anomalies. Formatting only: the figures come from `metrics::cost`.
+//! the upward anomalies of the 7 days before `as_of`. Formatting only: the figures come from `metrics::cost`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,6 +21,8 @@ pub struct CostView<'a> {
     pub efficiency: &'a [EfficiencyRow],
     pub restated: &'a [RestatedRow],
     pub basis: Basis,
+    /// `as_of`'s UTC date: anomalies of the 7 days before it become actions.
+    pub as_of: chrono::NaiveDate,
 }
 
 fn money(v: Option<Money>, cur: &str) -> String {
@@ -301,11 +303,10 @@ pub fn cost_section(v: &CostView<'_>) -> Result<(Section, Vec<ActionItem>)> {
                 .collect(),
         });
     }
-    let newest = v.anomalies.iter().map(|a| a.date).max();
     let actions = v
         .anomalies
         .iter()
-        .filter(|a| a.direction == "up" && newest.is_some_and(|n| (n - a.date).num_days() < 7))
+        .filter(|a| a.direction == "up" && (v.as_of - a.date).num_days() <= 7)
         .map(|a| ActionItem {
             severity: "warning".into(),
             kind: "cost_anomaly".into(),
@@ -330,4 +331,58 @@ pub fn cost_section(v: &CostView<'_>) -> Result<(Section, Vec<ActionItem>)> {
         },
         actions,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn anomaly(date: &str, direction: &'static str) -> AnomalyRow {
+        AnomalyRow {
+            date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
+            service: "store <b>".into(),
+            cost: Money::from_units(200),
+            baseline_median: Money::from_units(100),
+            baseline_mad: Money::from_units(5),
+            baseline_days: 28,
+            robust_z: Some(13.5),
+            change: Money::from_units(100),
+            direction,
+            currency: "USD".into(),
+        }
+    }
+
+    #[test]
+    fn only_the_last_weeks_upward_anomalies_need_action() {
+        let anomalies = vec![
+            anomaly("2026-10-01", "up"),   // 24 days before as_of: shown, no action
+            anomaly("2026-10-20", "up"),   // 5 days before: an action
+            anomaly("2026-10-22", "down"), // cheaper: no action
+        ];
+        let v = CostView {
+            per_player: &[],
+            trends: &[],
+            anomalies: &anomalies,
+            efficiency: &[],
+            restated: &[],
+            basis: Basis::Effective,
+            as_of: NaiveDate::from_ymd_opt(2026, 10, 25).unwrap(),
+        };
+        let (section, actions) = cost_section(&v).unwrap();
+        assert_eq!(actions.len(), 1);
+        assert_eq!(actions[0].kind, "cost_anomaly");
+        assert!(
+            actions[0]
+                .message
+                .starts_with("cost on 2026-10-20 was 200.00 USD against a usual 100.00 USD")
+        );
+        // every anomaly is listed in the section's table
+        let table = section
+            .tables
+            .iter()
+            .find(|t| t.caption.starts_with("Cost anomalies"))
+            .unwrap();
+        assert_eq!(table.rows.len(), 3);
+    }
 }
