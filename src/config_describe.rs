@@ -43,6 +43,33 @@ impl Settings {
             out.push((format!("freshness.{d}"), format!("{hours}h")));
         }
         out.extend(self.gate.describe());
+        let c = &self.cost;
+        out.push(("cost.basis".into(), c.basis.name().into()));
+        out.push((
+            "cost.complete_after_hours".into(),
+            c.complete_after_hours.to_string(),
+        ));
+        out.push((
+            "cost.report_currency".into(),
+            c.report_currency.clone().unwrap_or_default(),
+        ));
+        out.push((
+            "cost.share".into(),
+            match c.share {
+                crate::metrics::cost::Share::None => "none",
+                crate::metrics::cost::Share::PlayerHours => "player_hours",
+                crate::metrics::cost::Share::DirectCost => "direct_cost",
+            }
+            .into(),
+        ));
+        out.push((
+            "cost.region_map".into(),
+            format!("{} entries", c.region_map.len()),
+        ));
+        out.push((
+            "cost.service_map".into(),
+            format!("{} rules", c.service_rules.len()),
+        ));
         let (fc, pk) = (&self.forecast, &self.plan);
         for (k, v) in [
             ("horizon_days", fc.horizon_days.to_string()),
