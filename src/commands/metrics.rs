@@ -91,20 +91,19 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path, stages: Stages) -> 
     // the CCU summed over shards per sample, which impact, cost and forecast all read
     let ccu = lake.ccu_per_sample(ctx.as_of())?;
     if stages.metrics {
+        let decisions = crate::lake::derived::read_decisions(lake.root())?;
         let shared = Shared {
             catalog: &catalog,
             manifest: &manifest,
             ccu: ccu.as_ref(),
+            decisions: &decisions,
         };
         metric_stages(ctx, lake, &shared, out_dir, &mut out)?;
+        out.sections
+            .extend(crate::report::gate_section::gate_section(&decisions));
     }
     if stages.forecast {
         crate::commands::forecast::forecast_stage(ctx, lake, ccu.as_ref(), out_dir, &mut out)?;
-    }
-    if stages.metrics {
-        let decisions = crate::lake::derived::read_decisions(lake.root())?;
-        out.sections
-            .extend(crate::report::gate_section::gate_section(&decisions));
     }
     freshness::annotate(&mut out.sections, &fresh);
     out.sections.sort_by_key(|s| section_rank(&s.id));
@@ -139,6 +138,8 @@ struct Shared<'a> {
     catalog: &'a crate::catalog::Catalog,
     manifest: &'a crate::lake::Manifest,
     ccu: Option<&'a polars::prelude::DataFrame>,
+    /// The gate's kept decisions.
+    decisions: &'a [crate::lake::derived::DecisionRecord],
 }
 
 fn metric_stages(
@@ -188,13 +189,12 @@ fn metric_stages(
     lap("slo");
     crate::commands::cost::cost_stage(ctx, lake, shared.ccu, out_dir, out)?;
     lap("cost");
-    let decisions = crate::lake::derived::read_decisions(lake.root())?;
     crate::commands::services::services_stage(
         ctx,
         lake,
         catalog,
         incidents.as_deref(),
-        &decisions,
+        shared.decisions,
         out_dir,
         out,
     )?;

@@ -305,26 +305,8 @@ impl Lake {
         let mut touched: BTreeSet<i32> = BTreeSet::new();
         let staging = txn::staging_dir(&self.root, run_id);
         if batch.quarantine.height() > 0 {
-            // one quarantine file per batch of the commit
-            let mut base = format!("_quarantine/{dataset}/{run_id}");
-            let mut n = 1;
-            while staging.join(format!("{base}.parquet")).exists() {
-                base = format!("_quarantine/{dataset}/{run_id}-{n}");
-                n += 1;
-            }
-            let mut q = batch.quarantine.clone();
-            let pq = staging.join(format!("{base}.parquet"));
-            ensure_parent(&pq)?;
-            crate::report::table_csv::write_parquet(&mut q, &pq)?;
-            intent
-                .adds
-                .push((rel(&self.root, &pq), format!("{base}.parquet")));
-            let csv = staging.join(format!("{base}.csv"));
-            crate::report::table_csv::write_csv(&q, &csv)?;
-            intent
-                .adds
-                .push((rel(&self.root, &csv), format!("{base}.csv")));
-            summary.rows_quarantined += q.height() as u64;
+            self.stage_quarantine_file(dataset, &batch.quarantine, run_id, intent)?;
+            summary.rows_quarantined += batch.quarantine.height() as u64;
         }
         if batch.rows.height() == 0 && remove.is_none() {
             return Ok(());
@@ -458,41 +440,14 @@ impl Lake {
         if key_fixes_partition {
             return Ok(days);
         }
-        let files = self.files(dataset)?;
-        if files.is_empty() {
-            return Ok(days);
-        }
-        let key: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+        let cols: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
         let batch_keys = batch
             .rows
             .clone()
             .lazy()
-            .select(&key)
+            .select(cols)
             .unique(None, UniqueKeepStrategy::Any);
-        let mut wanted = key.clone();
-        wanted.push(merge::day_expr(dataset).alias(merge::DAY));
-        let hits = scan_files(dataset, &files)?.select(&wanted).join(
-            batch_keys,
-            key.clone(),
-            key,
-            JoinArgs {
-                nulls_equal: true,
-                ..JoinArgs::new(JoinType::Semi)
-            },
-        );
-        let hit_days = hits
-            .select([col(merge::DAY)])
-            .unique(None, UniqueKeepStrategy::Any)
-            .collect()
-            .ctx(|| format!("finding the rows {dataset} replaces"))?;
-        days.extend(
-            hit_days
-                .column(merge::DAY)
-                .ctx(|| "day".into())?
-                .i32()
-                .ctx(|| "day".into())?
-                .into_no_null_iter(),
-        );
+        days.extend(self.days_with_keys(dataset, spec.key, batch_keys)?);
         Ok(days)
     }
 

@@ -41,14 +41,29 @@ impl Lake {
         if files.is_empty() {
             return Ok(BTreeSet::new());
         }
-        let key: Vec<Expr> = provenance::key_columns(dataset)
-            .into_iter()
-            .map(col)
-            .collect();
+        self.days_with_keys(
+            dataset,
+            &provenance::key_columns(dataset),
+            keys.clone().lazy(),
+        )
+    }
+
+    /// The partition days holding a committed row whose `key` columns match a row of `keys`.
+    pub(super) fn days_with_keys(
+        &self,
+        dataset: Dataset,
+        key: &[&str],
+        keys: LazyFrame,
+    ) -> Result<BTreeSet<i32>> {
+        let files = self.files(dataset)?;
+        if files.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let key: Vec<Expr> = key.iter().map(|k| col(*k)).collect();
         let mut wanted = key.clone();
         wanted.push(merge::day_expr(dataset).alias(merge::DAY));
         let hits = scan_files(dataset, &files)?.select(&wanted).join(
-            keys.clone().lazy(),
+            keys,
             key.clone(),
             key,
             JoinArgs {
@@ -60,7 +75,7 @@ impl Lake {
             .select([col(merge::DAY)])
             .unique(None, UniqueKeepStrategy::Any)
             .collect()
-            .ctx(|| format!("finding the {dataset} rows to replace"))?;
+            .ctx(|| format!("finding the {dataset} partitions holding given keys"))?;
         Ok(df
             .column(merge::DAY)
             .ctx(|| "day".into())?
@@ -89,21 +104,39 @@ impl Lake {
             }
         }
         if q.height() > 0 {
-            let staging = txn::staging_dir(&self.root, run_id);
-            let base = format!("_quarantine/{dataset}/{run_id}");
-            let mut q = q.clone();
-            let pq = staging.join(format!("{base}.parquet"));
-            ensure_parent(&pq)?;
-            crate::report::table_csv::write_parquet(&mut q, &pq)?;
-            intent
-                .adds
-                .push((rel(&self.root, &pq), format!("{base}.parquet")));
-            let csv = staging.join(format!("{base}.csv"));
-            crate::report::table_csv::write_csv(&q, &csv)?;
-            intent
-                .adds
-                .push((rel(&self.root, &csv), format!("{base}.csv")));
+            self.stage_quarantine_file(dataset, q, run_id, intent)?;
         }
+        Ok(())
+    }
+
+    /// Stage `q` as a quarantine file of `dataset` (Parquet and CSV), one per call: a second
+    /// batch of the same commit gets `RUN_ID-1`, and so on.
+    pub(super) fn stage_quarantine_file(
+        &self,
+        dataset: Dataset,
+        q: &DataFrame,
+        run_id: &str,
+        intent: &mut txn::Intent,
+    ) -> Result<()> {
+        let staging = txn::staging_dir(&self.root, run_id);
+        let mut base = format!("_quarantine/{dataset}/{run_id}");
+        let mut n = 1;
+        while staging.join(format!("{base}.parquet")).exists() {
+            base = format!("_quarantine/{dataset}/{run_id}-{n}");
+            n += 1;
+        }
+        let mut q = q.clone();
+        let pq = staging.join(format!("{base}.parquet"));
+        ensure_parent(&pq)?;
+        crate::report::table_csv::write_parquet(&mut q, &pq)?;
+        intent
+            .adds
+            .push((rel(&self.root, &pq), format!("{base}.parquet")));
+        let csv = staging.join(format!("{base}.csv"));
+        crate::report::table_csv::write_csv(&q, &csv)?;
+        intent
+            .adds
+            .push((rel(&self.root, &csv), format!("{base}.csv")));
         Ok(())
     }
 }

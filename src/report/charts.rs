@@ -24,7 +24,7 @@ pub struct Line {
     pub values: Vec<Option<f64>>,
 }
 
-fn chart_err(e: impl std::fmt::Display) -> Error {
+pub(crate) fn chart_err(e: impl std::fmt::Display) -> Error {
     Error::Chart(e.to_string())
 }
 
@@ -35,8 +35,18 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The label of the category at `x` (categories sit at 0, 1, 2, …; between them, nothing).
+fn category_label(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        labels.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 /// Give the SVG plotters wrote a role, a title and a description for screen readers.
-fn accessible(svg: String, id: &str, title: &str, desc: &str) -> String {
+pub(crate) fn accessible(svg: String, id: &str, title: &str, desc: &str) -> String {
     let Some(end) = svg.find('>') else { return svg };
     let (open, rest) = svg.split_at(end);
     format!(
@@ -73,18 +83,10 @@ pub fn line_chart(
             .y_label_area_size(64)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_max)
             .map_err(chart_err)?;
-        let labels = x_labels.to_vec();
         chart
             .configure_mesh()
             .x_labels(n.min(24))
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category_label(x_labels, *x))
             .y_desc(y_label)
             .label_style(("sans-serif", 13))
             .light_line_style(RGBColor(235, 235, 235))
@@ -292,18 +294,10 @@ pub fn stacked_bar_chart(
             .y_label_area_size(72)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_max)
             .map_err(chart_err)?;
-        let labels = x_labels.to_vec();
         chart
             .configure_mesh()
             .x_labels(n.min(24))
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category_label(x_labels, *x))
             .y_desc(y_label)
             .y_label_formatter(&|v| crate::report::html::fmt_int(v.round().max(0.0) as u64))
             .label_style(("sans-serif", 13))

@@ -9,7 +9,8 @@
 use chrono::DateTime;
 use plotters::prelude::*;
 
-use crate::error::{Error, Result};
+use super::charts::{accessible, chart_err};
+use crate::error::Result;
 
 const DAY_US: f64 = 86_400_000_000.0;
 const BLUE: RGBColor = RGBColor(0, 114, 178);
@@ -40,14 +41,6 @@ pub struct ForecastChart {
     pub events: Vec<(i64, i64)>,
     /// The earliest plausible exhaustion day (µs), if inside the horizon.
     pub exhaustion_us: Option<i64>,
-}
-
-fn chart_err(e: impl std::fmt::Display) -> Error {
-    Error::Chart(e.to_string())
-}
-
-fn escape(s: &str) -> String {
-    crate::report::svg::escape_xml(s)
 }
 
 fn date_label(x_days: f64, origin_us: i64) -> String {
@@ -213,16 +206,7 @@ pub fn forecast_chart(id: &str, title: &str, desc: &str, c: &ForecastChart) -> R
             .map_err(chart_err)?;
         root.present().map_err(chart_err)?;
     }
-    let Some(end) = svg.find('>') else {
-        return Ok(svg);
-    };
-    let (open, rest) = svg.split_at(end);
-    Ok(format!(
-        "{open} role=\"img\" aria-labelledby=\"{id}-t {id}-d\"><title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>{}",
-        escape(title),
-        escape(desc),
-        &rest[1..]
-    ))
+    Ok(accessible(svg, id, title, desc))
 }
 
 #[cfg(test)]
