@@ -47,7 +47,7 @@ fn previous(out_dir: &Path, currency: &str) -> Result<Vec<cost::DayTotal>> {
 pub fn cost_stage(
     ctx: &Ctx,
     lake: &Lake,
-    ccu: Option<&DataFrame>,
+    ccu: Option<&crate::metrics::samples::CcuSamples>,
     out_dir: &Path,
     out: &mut MetricsOut,
 ) -> Result<()> {
@@ -82,7 +82,7 @@ pub fn cost_stage(
     let ccu = match ccu {
         None => Vec::new(),
         Some(samples) => {
-            let df = crate::metrics::series::ccu_days(samples.clone().lazy(), since_us, as_of, 15)?;
+            let df = crate::metrics::series::ccu_days_of(samples, since_us, as_of, 15)?;
             cost::ccu_days_from_frame(&df)?
         }
     };

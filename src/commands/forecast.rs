@@ -170,7 +170,7 @@ fn capacity(lake: &Lake) -> Result<BTreeMap<String, Vec<CapacityRow>>> {
 pub fn forecast_regions(
     ctx: &Ctx,
     lake: &Lake,
-    ccu: Option<&DataFrame>,
+    ccu: Option<&crate::metrics::samples::CcuSamples>,
 ) -> Result<Vec<RegionResult>> {
     let Some(ccu) = ccu else {
         return Ok(Vec::new());
@@ -185,7 +185,7 @@ pub fn forecast_regions(
         + i64::from(cfg.horizon_days)
             * i64::from(cfg.backtest_windows + cfg.calibration_windows + 1);
     let since = end - need_days * DAY_US;
-    let peaks = series::hourly_peaks(ccu.clone().lazy(), since, end_instant)?;
+    let peaks = series::hourly_peaks_of(ccu, since, end_instant);
     let incidents = incident_windows(ctx, lake)?;
     let events = events(lake)?;
     let capacity = capacity(lake)?;
@@ -388,7 +388,7 @@ pub fn plan_frame(results: &[RegionResult]) -> Result<DataFrame> {
 pub fn forecast_stage(
     ctx: &Ctx,
     lake: &Lake,
-    ccu: Option<&DataFrame>,
+    ccu: Option<&crate::metrics::samples::CcuSamples>,
     out_dir: &Path,
     out: &mut MetricsOut,
 ) -> Result<()> {

@@ -83,7 +83,22 @@ pub fn ingest_sets(
         };
         let name = dataset.name();
         let known = |sha: &str| !force && manifest.has_file(name, sha);
-        let batch = ingest::read_batch(dataset, files, &opts, &known)?;
+        // an export the manifest holds unchanged (path, size, modification time) is not read
+        let mut skipped = Vec::new();
+        let mut to_read = Vec::new();
+        for f in files {
+            match manifest.unchanged(name, f).filter(|_| !force) {
+                Some(m) => skipped.push(ingest::unchanged_report(
+                    dataset,
+                    f,
+                    &m.sha256,
+                    m.size_bytes,
+                )),
+                None => to_read.push(f.clone()),
+            }
+        }
+        let mut batch = ingest::read_batch(dataset, &to_read, &opts, &known)?;
+        batch.files.extend(skipped);
         tracing::info!(
             dataset = name,
             files = batch.files.len(),

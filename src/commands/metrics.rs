@@ -89,7 +89,7 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path, stages: Stages) -> 
         .extend(crate::commands::report::quarantine_actions(&manifest));
     let catalog = crate::catalog::Catalog::from_settings(&ctx.settings)?;
     // the CCU summed over shards per sample, which impact, cost and forecast all read
-    let ccu = lake.ccu_per_sample(ctx.as_of())?;
+    let ccu = lake.ccu_samples(ctx.as_of())?.map(|(samples, _)| samples);
     if stages.metrics {
         let decisions = crate::lake::derived::read_decisions(lake.root())?;
         let shared = Shared {
@@ -137,7 +137,7 @@ fn section_rank(id: &str) -> u8 {
 struct Shared<'a> {
     catalog: &'a crate::catalog::Catalog,
     manifest: &'a crate::lake::Manifest,
-    ccu: Option<&'a polars::prelude::DataFrame>,
+    ccu: Option<&'a crate::metrics::samples::CcuSamples>,
     /// The gate's kept decisions.
     decisions: &'a [crate::lake::derived::DecisionRecord],
 }
@@ -334,7 +334,7 @@ fn incident_stage(
     ctx: &Ctx,
     lake: &Lake,
     all: Option<&[crate::metrics::incidents::Incident]>,
-    ccu: Option<&polars::prelude::DataFrame>,
+    ccu: Option<&crate::metrics::samples::CcuSamples>,
     out_dir: &Path,
     out: &mut MetricsOut,
 ) -> Result<Option<polars::prelude::DataFrame>> {
@@ -363,8 +363,7 @@ fn incident_stage(
     };
     let mut impact: Option<polars::prelude::DataFrame> = None;
     if let Some(samples) = ccu {
-        use polars::prelude::IntoLazy;
-        let steps = crate::metrics::impact::CcuSteps::new(samples.clone().lazy(), as_of, &iknobs)?;
+        let steps = crate::metrics::impact::CcuSteps::from_samples(samples, as_of, &iknobs);
         let mut table = steps.incident_impact(all, as_of, &iknobs)?;
         write_table(out_dir, "incident_impact", &mut table, &mut out.written)?;
         let by_period = steps.player_minutes_by_period(all, &ps, as_of, &iknobs)?;

@@ -77,6 +77,25 @@ pub fn load_settings(global: &GlobalArgs, max_rejected: Option<&str>) -> Result<
     Settings::resolve(file, &env, global, max_rejected)
 }
 
+/// The clock: now, or `SOURCE_DATE_EPOCH` (seconds since 1970-01-01 UTC) when set, the
+/// reproducible-builds convention, so two runs can write the same bytes (the report's
+/// "generated" time, ingest times, `dataset_freshness.last_ingested_at`).
+fn clock() -> Result<DateTime<Utc>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Err(_) => Ok(Utc::now()),
+        Ok(v) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "SOURCE_DATE_EPOCH is `{v}`, not a number of seconds since 1970-01-01; hint: unset it to use the clock"
+                ))
+            }),
+    }
+}
+
 /// Run a parsed command line; returns the exit code.
 pub fn run_cli(cli: Cli) -> Result<u8> {
     let max_rejected = match &cli.command {
@@ -88,7 +107,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
     let settings = load_settings(&cli.global, max_rejected.as_deref())?;
     let ctx = Ctx {
         settings,
-        now: Utc::now(),
+        now: clock()?,
         quiet: cli.global.quiet,
     };
     match cli.command {

@@ -43,6 +43,8 @@ pub struct FileReport {
     pub path: PathBuf,
     pub sha256: String,
     pub size_bytes: u64,
+    /// The file's modification time (ns since 1970-01-01) when it was read, if known.
+    pub modified_ns: Option<i64>,
     pub rows_read: u64,
     pub rows_loaded: u64,
     pub rows_quarantined: u64,
@@ -82,6 +84,37 @@ pub struct ReadOptions<'a> {
     pub input_tz: Tz,
     /// Export column name → canonical name.
     pub columns: &'a BTreeMap<String, String>,
+}
+
+/// A file's modification time in ns since 1970-01-01, if the file system gives one.
+pub fn modified_ns(path: &Path) -> Option<i64> {
+    let t = fs_err::metadata(path).ok()?.modified().ok()?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_nanos()).ok()
+}
+
+/// The account of an export skipped because the manifest holds it unchanged (same path,
+/// size and modification time): nothing is read, not even to hash it.
+pub fn unchanged_report(
+    dataset: Dataset,
+    path: &Path,
+    sha256: &str,
+    size_bytes: u64,
+) -> FileReport {
+    FileReport {
+        dataset,
+        path: path.to_path_buf(),
+        sha256: sha256.to_string(),
+        size_bytes,
+        modified_ns: modified_ns(path),
+        rows_read: 0,
+        rows_loaded: 0,
+        rows_quarantined: 0,
+        rows_flagged: 0,
+        rules: BTreeMap::new(),
+        unknown_columns: Vec::new(),
+        outcome: Outcome::Skipped,
+    }
 }
 
 /// SHA-256 and size of a file, read in one pass.
@@ -139,6 +172,7 @@ fn read_one(
         path: path.to_path_buf(),
         sha256: String::new(),
         size_bytes: 0,
+        modified_ns: modified_ns(path),
         rows_read: 0,
         rows_loaded: 0,
         rows_quarantined: 0,

@@ -29,7 +29,7 @@ pub fn compact(
     min_files: usize,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Compacted>> {
-    let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%6fZ"), std::process::id());
+    let run_id = super::new_run_id(now);
     let staging = txn::staging_dir(lake.root(), &run_id);
     let mut intent = txn::Intent {
         run_id: run_id.clone(),

@@ -59,7 +59,7 @@ pub fn delete_days(
     if files.is_empty() {
         return Ok(removed);
     }
-    let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%6fZ"), std::process::id());
+    let run_id = super::new_run_id(now);
     let rel = |p: &std::path::Path| {
         p.strip_prefix(lake.root())
             .unwrap_or(p)

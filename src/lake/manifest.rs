@@ -41,6 +41,10 @@ pub struct IngestedFile {
     /// The path as given on the command line or by the config's globs.
     pub path: String,
     pub size_bytes: u64,
+    /// The file's modification time (ns since 1970-01-01) when it was read: with the path and
+    /// size, what lets a nightly run skip an unchanged export without hashing it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_ns: Option<i64>,
     pub sha256: String,
     pub rows_read: u64,
     pub rows_loaded: u64,
@@ -97,6 +101,21 @@ impl Manifest {
         self.files
             .iter()
             .any(|f| f.dataset == dataset && f.sha256 == sha256)
+    }
+
+    /// The entry of an export still as it was read: same dataset, path, size and modification
+    /// time (the quick check `make` and `rsync` use). A file rewritten in place with the same
+    /// size within the same nanosecond would be missed: `ingest --force` reads it regardless.
+    pub fn unchanged(&self, dataset: &str, path: &Path) -> Option<&IngestedFile> {
+        let meta = fs_err::metadata(path).ok()?;
+        let modified = crate::ingest::modified_ns(path)?;
+        let shown = path.display().to_string();
+        self.files.iter().rev().find(|f| {
+            f.dataset == dataset
+                && f.path == shown
+                && f.size_bytes == meta.len()
+                && f.modified_ns == Some(modified)
+        })
     }
 
     /// The manifest as pretty JSON.

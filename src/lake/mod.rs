@@ -9,6 +9,7 @@
 //! live outside the dataset folders, and names starting with `.` or `_` are never read.
 
 pub mod compact;
+pub mod daily;
 pub mod delete;
 pub mod derived;
 pub mod evolve;
@@ -16,7 +17,6 @@ pub mod lock;
 pub mod manifest;
 pub mod merge;
 pub mod provenance;
-mod shared;
 pub mod sql;
 mod stage;
 pub mod status;
@@ -33,6 +33,19 @@ use crate::ingest::{Batch, Outcome};
 use crate::schema::Dataset;
 pub use lock::LakeLock;
 pub use manifest::Manifest;
+
+/// A commit's id, which names its staged folder and the files it adds: the time, the process
+/// and a sequence number within the process, so two commits of one command never share one
+/// even when the clock is pinned (`SOURCE_DATE_EPOCH`).
+pub fn new_run_id(now: DateTime<Utc>) -> String {
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "{}-{}-{seq}",
+        now.format("%Y%m%dT%H%M%S%6fZ"),
+        std::process::id()
+    )
+}
 
 /// A lake at a root folder.
 #[derive(Clone, Debug)]
@@ -170,7 +183,7 @@ impl Lake {
             edit_manifest,
             replace_keys,
         } = extras;
-        let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%6fZ"), std::process::id());
+        let run_id = new_run_id(now);
         let staging = txn::staging_dir(&self.root, &run_id);
         let mut intent = txn::Intent {
             run_id: run_id.clone(),
@@ -209,6 +222,17 @@ impl Lake {
                 if batch.files.iter().any(|f| f.outcome == Outcome::Loaded) {
                     datasets.push(batch.dataset.name().to_string());
                 }
+                // an export skipped by content keeps its modification time, so the next run
+                // can skip it without hashing it
+                for f in batch.files.iter().filter(|f| f.outcome == Outcome::Skipped) {
+                    let shown = f.path.display().to_string();
+                    if let Some(m) = manifest.files.iter_mut().rev().find(|m| {
+                        m.dataset == f.dataset.name() && m.sha256 == f.sha256 && m.path == shown
+                    }) && f.modified_ns.is_some()
+                    {
+                        m.modified_ns = f.modified_ns;
+                    }
+                }
                 for f in batch.files.iter().filter(|f| f.outcome == Outcome::Loaded) {
                     manifest
                         .files
@@ -217,6 +241,7 @@ impl Lake {
                         dataset: f.dataset.name().to_string(),
                         path: f.path.display().to_string(),
                         size_bytes: f.size_bytes,
+                        modified_ns: f.modified_ns,
                         sha256: f.sha256.clone(),
                         rows_read: f.rows_read,
                         rows_loaded: f.rows_loaded,

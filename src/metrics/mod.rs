@@ -11,6 +11,7 @@ pub mod incidents;
 pub mod periods;
 pub mod quality;
 pub mod reliability;
+pub mod samples;
 pub mod series;
 pub mod slo;
 pub mod slo_budget;

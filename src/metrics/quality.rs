@@ -172,6 +172,7 @@ mod tests {
             dataset: dataset.into(),
             path: path.into(),
             size_bytes: 1,
+            modified_ns: None,
             sha256: path.into(),
             rows_read: read,
             rows_loaded: read - q,

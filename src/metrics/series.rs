@@ -8,7 +8,7 @@
 //! needs). Each series runs from its first sampled hour to the last complete hour before
 //! `as_of`, so a region whose samples stop early ends in a run of gaps the forecast reports.
 //!
-//! It computes in polars (one grouped scan); it must not fill gaps or mask outliers: that is
+//! It walks the per-region sorted samples ([`CcuSamples`]); it must not fill gaps or mask outliers: that is
 //! `forecast::prepare`'s job, which reports what it masked.
 
 use std::collections::BTreeMap;
@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
+use super::samples::CcuSamples;
 use crate::error::{PolarsContext, Result};
 
 /// µs in one hour.
@@ -40,66 +41,57 @@ pub fn hourly_peaks(
     since_us: i64,
     as_of: DateTime<Utc>,
 ) -> Result<BTreeMap<String, HourlyPeaks>> {
+    Ok(hourly_peaks_of(
+        &CcuSamples::from_frame(ccu)?,
+        since_us,
+        as_of,
+    ))
+}
+
+/// [`hourly_peaks`] of samples already summed over shards.
+pub fn hourly_peaks_of(
+    samples: &CcuSamples,
+    since_us: i64,
+    as_of: DateTime<Utc>,
+) -> BTreeMap<String, HourlyPeaks> {
     let end_us = series_end_us(as_of);
-    let per_ts = ccu
-        .select([
-            col("region"),
-            col("ts").dt().timestamp(TimeUnit::Microseconds).alias("ts"),
-            col("ccu").cast(DataType::Int64),
-        ])
-        .filter(
-            col("ts")
-                .gt_eq(lit(since_us))
-                .and(col("ts").lt(lit(end_us))),
-        )
-        .group_by([col("region"), col("ts")])
-        .agg([col("ccu").sum()]);
-    let hour = (col("ts") - col("ts") % lit(HOUR_US)).alias("hour");
-    let regional = per_ts
-        .clone()
-        .group_by([col("region"), hour.clone()])
-        .agg([col("ccu").max()]);
-    let global = per_ts
-        .group_by([col("ts")])
-        .agg([col("ccu").sum()])
-        .group_by([hour])
-        .agg([col("ccu").max()])
-        .select([lit("*").alias("region"), col("hour"), col("ccu")]);
-    let df = concat([regional, global], UnionArgs::default())
-        .ctx(|| "hourly peak ccu".into())?
-        .sort(["region", "hour"], SortMultipleOptions::default())
-        .collect()
-        .ctx(|| "hourly peak ccu per region".into())?;
-    let regions = df.column("region").and_then(|c| c.str().cloned());
-    let hours = df.column("hour").and_then(|c| c.i64().cloned());
-    let peaks = df.column("ccu").and_then(|c| c.i64().cloned());
-    let (regions, hours, peaks) = (
-        regions.ctx(|| "hourly peak regions".into())?,
-        hours.ctx(|| "hourly peak hours".into())?,
-        peaks.ctx(|| "hourly peak values".into())?,
-    );
     let mut out: BTreeMap<String, HourlyPeaks> = BTreeMap::new();
-    for ((region, hour), peak) in regions.iter().zip(hours.iter()).zip(peaks.iter()) {
-        let (Some(region), Some(hour), Some(peak)) = (region, hour, peak) else {
-            continue;
-        };
-        let series = out.entry(region.to_string()).or_insert(HourlyPeaks {
-            start_us: hour,
-            values: Vec::new(),
-        });
-        let idx = ((hour - series.start_us) / HOUR_US) as usize;
-        if series.values.len() <= idx {
-            series.values.resize(idx + 1, None);
+    let mut push = |region: &str, points: &mut dyn Iterator<Item = (i64, i64)>| {
+        let mut series: Option<HourlyPeaks> = None;
+        for (ts, ccu) in points {
+            let hour = ts - ts.rem_euclid(HOUR_US);
+            let s = series.get_or_insert(HourlyPeaks {
+                start_us: hour,
+                values: Vec::new(),
+            });
+            let idx = ((hour - s.start_us) / HOUR_US) as usize;
+            if s.values.len() <= idx {
+                s.values.resize(idx + 1, None);
+            }
+            let v = &mut s.values[idx];
+            *v = Some(v.map_or(ccu as f64, |p: f64| p.max(ccu as f64)));
         }
-        series.values[idx] = Some(peak as f64);
-    }
-    for series in out.values_mut() {
-        let len = ((end_us - series.start_us) / HOUR_US).max(0) as usize;
-        if series.values.len() < len {
-            series.values.resize(len, None);
+        if let Some(mut s) = series {
+            let len = ((end_us - s.start_us) / HOUR_US).max(0) as usize;
+            if s.values.len() < len {
+                s.values.resize(len, None);
+            }
+            out.insert(region.to_string(), s);
         }
+    };
+    for (region, s) in &samples.by_region {
+        let r = s.range(since_us, end_us);
+        push(
+            region,
+            &mut s.ts_us[r.clone()]
+                .iter()
+                .copied()
+                .zip(s.ccu[r].iter().copied()),
+        );
     }
-    Ok(out)
+    let global = samples.global(since_us, end_us);
+    push("*", &mut global.into_iter());
+    out
 }
 
 #[cfg(test)]
@@ -189,74 +181,78 @@ pub fn ccu_days(
     as_of: DateTime<Utc>,
     max_gap_min: i64,
 ) -> Result<DataFrame> {
+    ccu_days_of(&CcuSamples::from_frame(ccu)?, since_us, as_of, max_gap_min)
+}
+
+/// [`ccu_days`] of samples already summed over shards.
+pub fn ccu_days_of(
+    samples: &CcuSamples,
+    since_us: i64,
+    as_of: DateTime<Utc>,
+    max_gap_min: i64,
+) -> Result<DataFrame> {
+    const DAY_US: i64 = 86_400_000_000;
     let cap_us = max_gap_min * 60_000_000;
     let as_of_us = as_of.timestamp_micros();
-    let per_ts = ccu
-        .select([
-            col("region"),
-            col("ts").dt().timestamp(TimeUnit::Microseconds).alias("ts"),
-            col("ccu").cast(DataType::Int64),
-        ])
-        .filter(
-            col("ts")
-                .gt_eq(lit(since_us))
-                .and(col("ts").lt(lit(as_of_us))),
-        )
-        .group_by([col("region"), col("ts")])
-        .agg([col("ccu").sum()])
-        .sort(["region", "ts"], SortMultipleOptions::default());
-    let next = col("ts")
-        .shift(lit(-1))
-        .over([col("region")])
-        .ctx(|| "the next ccu sample".into())?;
-    let hold_end = polars::lazy::dsl::min_horizontal([
-        next.fill_null(lit(as_of_us)),
-        col("ts") + lit(cap_us),
-        lit(as_of_us),
+    let day_of = |ts: i64| ts.div_euclid(DAY_US) as i32;
+    // (date, region) -> (peak, player-hours); regions in text order, "*" first
+    let mut rows: BTreeMap<(i32, String), (i64, f64)> = BTreeMap::new();
+    let mut global_ph: BTreeMap<i32, f64> = BTreeMap::new();
+    for (region, s) in &samples.by_region {
+        let r = s.range(since_us, as_of_us);
+        let mut day_rows: BTreeMap<i32, (i64, f64)> = BTreeMap::new();
+        for i in r.clone() {
+            let ts = s.ts_us[i];
+            let next = if i + 1 < r.end {
+                s.ts_us[i + 1]
+            } else {
+                as_of_us
+            };
+            let hold_end = next.min(ts + cap_us).min(as_of_us);
+            let hold_h = (hold_end - ts) as f64 / 3_600_000_000.0;
+            let e = day_rows.entry(day_of(ts)).or_insert((i64::MIN, 0.0));
+            e.0 = e.0.max(s.ccu[i]);
+            e.1 += s.ccu[i] as f64 * hold_h;
+        }
+        for (day, v) in day_rows {
+            *global_ph.entry(day).or_insert(0.0) += v.1;
+            rows.insert((day, region.clone()), v);
+        }
+    }
+    let mut global_peak: BTreeMap<i32, i64> = BTreeMap::new();
+    for (ts, ccu) in samples.global(since_us, as_of_us) {
+        let e = global_peak.entry(day_of(ts)).or_insert(i64::MIN);
+        *e = (*e).max(ccu);
+    }
+    for (day, peak) in global_peak {
+        rows.insert(
+            (day, "*".to_string()),
+            (peak, global_ph.get(&day).copied().unwrap_or(0.0)),
+        );
+    }
+    let n = rows.len();
+    let (mut dates, mut regions, mut peaks, mut hours) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for ((day, region), (peak, ph)) in rows {
+        dates.push(day);
+        regions.push(region);
+        peaks.push(peak);
+        hours.push(ph);
+    }
+    DataFrame::new_infer_height(vec![
+        Series::new("date".into(), dates)
+            .cast(&DataType::Date)
+            .ctx(|| "daily ccu dates".into())?
+            .into(),
+        Series::new("region".into(), regions).into(),
+        Series::new("peak_ccu".into(), peaks).into(),
+        Series::new("player_hours".into(), hours).into(),
     ])
-    .ctx(|| "ccu holding time".into())?;
-    let day = (col("ts") / lit(86_400_000_000i64))
-        .cast(DataType::Int32)
-        .cast(DataType::Date);
-    let regional = per_ts
-        .clone()
-        .with_column(
-            ((hold_end - col("ts")).cast(DataType::Float64) / lit(3_600_000_000.0)).alias("hold_h"),
-        )
-        .group_by([day.clone().alias("date"), col("region")])
-        .agg([
-            col("ccu").max().alias("peak_ccu"),
-            (col("ccu").cast(DataType::Float64) * col("hold_h"))
-                .sum()
-                .alias("player_hours"),
-        ]);
-    let global_peak = per_ts
-        .group_by([col("ts")])
-        .agg([col("ccu").sum()])
-        .group_by([day.alias("date")])
-        .agg([col("ccu").max().alias("peak_ccu")]);
-    let global_ph = regional
-        .clone()
-        .group_by([col("date")])
-        .agg([col("player_hours").sum()]);
-    let global = global_peak
-        .join(
-            global_ph,
-            [col("date")],
-            [col("date")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .select([
-            col("date"),
-            lit("*").alias("region"),
-            col("peak_ccu"),
-            col("player_hours"),
-        ]);
-    concat([regional, global], UnionArgs::default())
-        .ctx(|| "daily ccu".into())?
-        .sort(["date", "region"], SortMultipleOptions::default())
-        .collect()
-        .ctx(|| "daily peak ccu and player-hours".into())
+    .ctx(|| "daily peak ccu and player-hours".into())
 }
 
 #[cfg(test)]

@@ -421,6 +421,14 @@ fn with_rollups(lf: LazyFrame, keys: &[&str], cols: &[&str], extra: &[Expr]) -> 
     let mut by_service: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
     by_service.push(col("service"));
     let by_all: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    // the rows arrive from earlier group-bys in no fixed order; sorting them first fixes the
+    // order the roll-ups add floats in, so a figure is the same bytes on every run
+    let mut sort_keys: Vec<&str> = keys.to_vec();
+    sort_keys.extend(["service", "region"]);
+    let lf = lf.sort(
+        sort_keys,
+        SortMultipleOptions::default().with_maintain_order(true),
+    );
     let regions = lf
         .clone()
         .group_by(by_service)

@@ -12,5 +12,6 @@ mod gate;
 mod ingest;
 mod lake;
 mod metrics;
+mod nightly;
 mod replay;
 mod util;

@@ -1,0 +1,276 @@
+//! Materialised per-day aggregates, so a nightly run costs what the new data costs: today the
+//! CCU summed over shards per (region, sample time), which the impact, cost and forecast stages
+//! read ([`Lake::ccu_samples`]).
+//!
+//! Layout: `LAKE/_derived/daily/ccu_samples/date=YYYY-MM-DD/KEY.parquet`, one file per CCU
+//! partition day, columns `region`, `ts` (Int64 µs), `ccu` (Int64), sorted by (region, ts).
+//! `KEY` is a SHA-256 of the aggregate's version and the names and sizes of the partition's
+//! files. The lake names every file it commits after its run (`part-RUN_ID.parquet`), so any
+//! change to a day (new rows, a restated or late row, `--force`, `lake compact`, a retention
+//! prune) gives the day a new key and only that day is recomputed; an unchanged day is read
+//! back. A run therefore reads the aggregates of untouched days and scans only touched
+//! partitions. The figures do not depend on whether a day came from here or was recomputed:
+//! the aggregate is exact integer sums (a test proves the outputs byte-identical).
+//!
+//! The cache is not part of the lake's commit protocol and takes no lock: readers of the lake
+//! (`metrics`, `report`, `gate`) fill it as they go. A file is written under a temporary name
+//! and renamed, so a reader sees a whole file or none; one that cannot be read is recomputed,
+//! and one that cannot be written (a read-only lake) is only a warning. Stale keys of a day and
+//! days whose partition is gone are removed when noticed. Paths are built from parsed dates
+//! and hex digests only, never from data.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use polars::prelude::*;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::{Lake, scan_files};
+use crate::error::{PolarsContext, Result};
+use crate::metrics::samples::CcuSamples;
+use crate::schema::Dataset;
+
+/// Bump when the aggregate's definition or layout changes: every day is then recomputed.
+const CCU_SAMPLES_VERSION: &str = "ccu_samples/1";
+
+const DAY_US: i64 = 86_400_000_000;
+
+/// What a call found: how many days were read back and how many recomputed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DailyStats {
+    pub reused: usize,
+    pub recomputed: usize,
+}
+
+fn cache_dir(root: &Path) -> PathBuf {
+    root.join("_derived").join("daily").join("ccu_samples")
+}
+
+/// The key of a partition day: the version and each file's name and size.
+fn day_key(files: &[PathBuf]) -> Result<String> {
+    let mut h = Sha256::new();
+    h.update(CCU_SAMPLES_VERSION.as_bytes());
+    for f in files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let size = fs_err::metadata(f)?.len();
+        h.update(format!("\n{name}\t{size}").as_bytes());
+    }
+    Ok(format!("{:x}", h.finalize()))
+}
+
+impl Lake {
+    /// The CCU summed over shards per (region, ts), for every partition day up to `as_of`'s
+    /// (the stages cut at `as_of` themselves), with how many days came from the materialised
+    /// aggregates. `None` when the lake has no CCU.
+    pub fn ccu_samples(&self, as_of: DateTime<Utc>) -> Result<Option<(CcuSamples, DailyStats)>> {
+        let mut days = self.files_by_date(Dataset::Ccu)?;
+        if days.is_empty() {
+            return Ok(None);
+        }
+        days.reverse(); // oldest first
+        let last_day = as_of.date_naive();
+        let dir = cache_dir(&self.root);
+        let mut stats = DailyStats::default();
+        let mut parts: Vec<(NaiveDate, PathBuf)> = Vec::new();
+        let mut todo: Vec<(NaiveDate, Vec<PathBuf>, PathBuf)> = Vec::new();
+        for (date, files) in days.iter().filter(|(d, _)| *d <= last_day) {
+            let path = dir
+                .join(format!("date={}", date.format("%Y-%m-%d")))
+                .join(format!("{}.parquet", day_key(files)?));
+            if path.exists() {
+                parts.push((*date, path));
+            } else {
+                todo.push((*date, files.clone(), path));
+            }
+        }
+        // read back the kept days in one scan; a damaged file sends its day to `todo`
+        let kept = read_kept(&parts);
+        let mut frames: Vec<(NaiveDate, DataFrame)> = Vec::new();
+        match kept {
+            Ok(df) => {
+                stats.reused = parts.len();
+                if df.height() > 0 {
+                    frames.push((parts[0].0, df));
+                }
+            }
+            Err(e) => {
+                tracing::warn!("re-computing the daily ccu aggregates: {e}");
+                for (date, path) in parts.drain(..) {
+                    let files = days
+                        .iter()
+                        .find(|(d, _)| *d == date)
+                        .map(|(_, f)| f.clone())
+                        .unwrap_or_default();
+                    todo.push((date, files, path));
+                }
+                todo.sort_by_key(|t| t.0);
+            }
+        }
+        if !todo.is_empty() {
+            stats.recomputed = todo.len();
+            for (date, df) in self.compute_days(&todo)? {
+                frames.push((date, df));
+            }
+        }
+        let mut samples = CcuSamples::default();
+        for (_, df) in &frames {
+            samples.extend(df)?;
+        }
+        let samples = samples.finish();
+        remove_stale(&dir, &days);
+        tracing::debug!(
+            reused = stats.reused,
+            recomputed = stats.recomputed,
+            "daily ccu aggregates"
+        );
+        Ok(Some((samples, stats)))
+    }
+
+    /// Scan the partitions of the days in `todo` once, sum per (region, ts), and store each
+    /// day's aggregate; returns them by day.
+    fn compute_days(
+        &self,
+        todo: &[(NaiveDate, Vec<PathBuf>, PathBuf)],
+    ) -> Result<Vec<(NaiveDate, DataFrame)>> {
+        let files: Vec<PathBuf> = todo.iter().flat_map(|t| t.1.iter().cloned()).collect();
+        let summed = scan_files(Dataset::Ccu, &files)?
+            .select([
+                col("region"),
+                col("ts").dt().timestamp(TimeUnit::Microseconds).alias("ts"),
+                col("ccu").cast(DataType::Int64),
+            ])
+            .drop_nulls(None)
+            .group_by([col("region"), col("ts")])
+            .agg([col("ccu").sum()])
+            .with_column((col("ts").floor_div(lit(DAY_US))).alias("_day"))
+            .collect_with_engine(Engine::Streaming)
+            .ctx(|| "ccu summed over shards per sample".into())?
+            .unwrap_single()
+            .partition_by(["_day"], true)
+            .ctx(|| "ccu samples by day".into())?;
+        let out: Vec<Result<(NaiveDate, DataFrame)>> = summed
+            .into_par_iter()
+            .map(|part| {
+                let day = part
+                    .column("_day")
+                    .and_then(|c| c.i64().cloned())
+                    .ctx(|| "ccu sample day".into())?
+                    .get(0)
+                    .unwrap_or_default();
+                let date = super::day_to_date(day as i32);
+                let mut df = part
+                    .lazy()
+                    .select([col("region"), col("ts"), col("ccu")])
+                    .sort(["region", "ts"], SortMultipleOptions::default())
+                    .collect()
+                    .ctx(|| format!("sorting the ccu samples of {date}"))?;
+                if let Some((_, _, path)) = todo.iter().find(|t| t.0 == date)
+                    && let Err(e) = write_cache(&mut df, path)
+                {
+                    tracing::warn!("could not keep the daily ccu aggregate of {date}: {e}");
+                }
+                Ok((date, df))
+            })
+            .collect();
+        let out: Vec<(NaiveDate, DataFrame)> = out.into_iter().collect::<Result<_>>()?;
+        // a partition day without rows gets an empty aggregate, so it is not recomputed nightly
+        for (date, _, path) in todo {
+            if !out.iter().any(|(d, _)| d == date) {
+                let mut empty = DataFrame::new_infer_height(vec![
+                    Column::new_empty("region".into(), &DataType::String),
+                    Column::new_empty("ts".into(), &DataType::Int64),
+                    Column::new_empty("ccu".into(), &DataType::Int64),
+                ])
+                .ctx(|| "an empty ccu aggregate".into())?;
+                if let Err(e) = write_cache(&mut empty, path) {
+                    tracing::warn!("could not keep the daily ccu aggregate of {date}: {e}");
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Read the kept days' files, in day order, as one frame (files keep their order in a scan).
+fn read_kept(parts: &[(NaiveDate, PathBuf)]) -> Result<DataFrame> {
+    if parts.is_empty() {
+        return Ok(DataFrame::empty());
+    }
+    let paths: Vec<PlRefPath> = parts
+        .iter()
+        .map(|p| PlRefPath::new(p.1.to_string_lossy().as_ref()))
+        .collect();
+    let args = ScanArgsParquet {
+        hive_options: HiveOptions {
+            enabled: Some(false),
+            hive_start_idx: 0,
+            schema: None,
+            try_parse_dates: false,
+        },
+        glob: false,
+        ..Default::default()
+    };
+    LazyFrame::scan_parquet_files(paths.into(), args)
+        .and_then(|lf| lf.collect())
+        .ctx(|| "reading the daily ccu aggregates".into())
+}
+
+/// Write a cache file under a temporary name and rename it (no fsync: a file lost in a crash
+/// is only recomputed).
+fn write_cache(df: &mut DataFrame, path: &Path) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs_err::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    {
+        let file = fs_err::File::create(&tmp)?;
+        let mut out = std::io::BufWriter::new(file);
+        ParquetWriter::new(&mut out)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .ctx(|| format!("writing `{}`", tmp.display()))?;
+        std::io::Write::flush(&mut out)?;
+    }
+    fs_err::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Remove the keys of a day other than its current one, and the days whose partition is gone.
+/// Best effort: the cache is only ever a shortcut.
+fn remove_stale(dir: &Path, days: &[(NaiveDate, Vec<PathBuf>)]) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(date) = name
+            .strip_prefix("date=")
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        else {
+            continue;
+        };
+        let Some((_, files)) = days.iter().find(|(d, _)| *d == date) else {
+            let _ = std::fs::remove_dir_all(e.path());
+            continue;
+        };
+        let Ok(key) = day_key(files) else { continue };
+        let Ok(keys) = std::fs::read_dir(e.path()) else {
+            continue;
+        };
+        for k in keys.flatten() {
+            let kname = k.file_name().to_string_lossy().to_string();
+            if kname != format!("{key}.parquet") && !kname.starts_with('.') {
+                let _ = std::fs::remove_file(k.path());
+            }
+        }
+    }
+}
