@@ -78,6 +78,14 @@ impl Stages {
 /// headline figures. `dataset_freshness` is always written; `data_quality` with the metrics;
 /// `actions` only when every stage ran (so it is never a partial list).
 pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path, stages: Stages) -> Result<MetricsOut> {
+    let started = std::time::Instant::now();
+    let lap = |step: &str| {
+        tracing::debug!(
+            step,
+            seconds = started.elapsed().as_secs_f64(),
+            "metric step done"
+        )
+    };
     let manifest = lake.manifest()?;
     let mut out = MetricsOut::default();
     let fresh = freshness::judge(lake, &manifest, ctx.as_of(), &ctx.settings.freshness)?;
@@ -87,9 +95,11 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path, stages: Stages) -> 
     out.actions.extend(freshness::actions(&fresh));
     out.actions
         .extend(crate::commands::report::quarantine_actions(&manifest));
+    lap("freshness");
     let catalog = crate::catalog::Catalog::from_settings(&ctx.settings)?;
     // the CCU summed over shards per sample, which impact, cost and forecast all read
     let ccu = lake.ccu_samples(ctx.as_of())?.map(|(samples, _)| samples);
+    lap("ccu samples");
     if stages.metrics {
         let decisions = crate::lake::derived::read_decisions(lake.root())?;
         let shared = Shared {

@@ -195,28 +195,30 @@ impl Lake {
     }
 }
 
-/// Read the kept days' files, in day order, as one frame (files keep their order in a scan).
+/// Read the kept days' files (in parallel: they are small and many), in day order, as one
+/// frame.
 fn read_kept(parts: &[(NaiveDate, PathBuf)]) -> Result<DataFrame> {
-    if parts.is_empty() {
-        return Ok(DataFrame::empty());
-    }
-    let paths: Vec<PlRefPath> = parts
-        .iter()
-        .map(|p| PlRefPath::new(p.1.to_string_lossy().as_ref()))
+    let frames: Vec<Result<DataFrame>> = parts
+        .par_iter()
+        .map(|(_, path)| {
+            let file = fs_err::File::open(path)?;
+            ParquetReader::new(file.into_parts().0)
+                .finish()
+                .ctx(|| format!("reading `{}`", path.display()))
+        })
         .collect();
-    let args = ScanArgsParquet {
-        hive_options: HiveOptions {
-            enabled: Some(false),
-            hive_start_idx: 0,
-            schema: None,
-            try_parse_dates: false,
-        },
-        glob: false,
-        ..Default::default()
-    };
-    LazyFrame::scan_parquet_files(paths.into(), args)
-        .and_then(|lf| lf.collect())
-        .ctx(|| "reading the daily ccu aggregates".into())
+    let mut out: Option<DataFrame> = None;
+    for f in frames {
+        let f = f?;
+        match &mut out {
+            None => out = Some(f),
+            Some(o) => {
+                o.vstack_mut_owned(f)
+                    .ctx(|| "joining the daily ccu aggregates".into())?;
+            }
+        }
+    }
+    Ok(out.unwrap_or_else(DataFrame::empty))
 }
 
 /// Write a cache file under a temporary name and rename it (no fsync: a file lost in a crash

@@ -103,18 +103,20 @@ impl Manifest {
             .any(|f| f.dataset == dataset && f.sha256 == sha256)
     }
 
-    /// The entry of an export still as it was read: same dataset, path, size and modification
-    /// time (the quick check `make` and `rsync` use). A file rewritten in place with the same
-    /// size within the same nanosecond would be missed: `ingest --force` reads it regardless.
+    /// The entry of an export still as it was read: same dataset, file name, size and
+    /// modification time to the nanosecond (the quick check `make` and `rsync` use; the file
+    /// name rather than the whole path, which changes with the working folder the command runs
+    /// from). A file rewritten with other bytes of the same size and its old time put back
+    /// would be missed: `ingest --force` reads it regardless.
     pub fn unchanged(&self, dataset: &str, path: &Path) -> Option<&IngestedFile> {
         let meta = fs_err::metadata(path).ok()?;
         let modified = crate::ingest::modified_ns(path)?;
-        let shown = path.display().to_string();
+        let name = path.file_name()?;
         self.files.iter().rev().find(|f| {
             f.dataset == dataset
-                && f.path == shown
-                && f.size_bytes == meta.len()
                 && f.modified_ns == Some(modified)
+                && f.size_bytes == meta.len()
+                && Path::new(&f.path).file_name() == Some(name)
         })
     }
 

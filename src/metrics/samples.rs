@@ -73,25 +73,27 @@ impl CcuSamples {
             .column("ccu")
             .and_then(|c| c.i64().cloned())
             .ctx(|| "ccu sample values".into())?;
-        let n = df.height();
-        let mut i = 0;
-        while i < n {
-            // one run of rows of the same region: one lookup, then a plain append
-            let r = region.get(i);
-            let mut j = i + 1;
-            while j < n && region.get(j) == r {
-                j += 1;
-            }
-            if let Some(r) = r {
-                let series = self.by_region.entry(r.to_string()).or_default();
-                for k in i..j {
-                    if let (Some(t), Some(c)) = (ts.get(k), ccu.get(k)) {
-                        series.ts_us.push(t);
-                        series.ccu.push(c);
-                    }
+        // walk the chunks with iterators (indexing a many-chunk column row by row is slow);
+        // look a region up only when it changes from the row before
+        let mut current: Option<(String, RegionSamples)> = None;
+        for ((r, t), c) in region.iter().zip(ts.iter()).zip(ccu.iter()) {
+            let (Some(r), Some(t), Some(c)) = (r, t, c) else {
+                continue;
+            };
+            if current.as_ref().is_none_or(|(name, _)| name != r) {
+                if let Some((name, s)) = current.take() {
+                    self.by_region.insert(name, s);
                 }
+                let s = self.by_region.remove(r).unwrap_or_default();
+                current = Some((r.to_string(), s));
             }
-            i = j;
+            if let Some((_, s)) = current.as_mut() {
+                s.ts_us.push(t);
+                s.ccu.push(c);
+            }
+        }
+        if let Some((name, s)) = current {
+            self.by_region.insert(name, s);
         }
         Ok(())
     }
