@@ -196,7 +196,12 @@ fn read_one(
         return Ok((report, None, Vec::new()));
     }
     let mapper = read::Mapper::new(dataset.spec(), opts.columns);
-    let mut builder = validate::FileBuilder::new(dataset, opts.input_tz);
+    // room for the rows of a plain CSV of short lines (at least 24 bytes each); compressed
+    // or longer-lined exports grow the buffers as needed
+    let rows_hint = usize::try_from(report.size_bytes / 24)
+        .unwrap_or(usize::MAX)
+        .clamp(1024, 1 << 26);
+    let mut builder = validate::FileBuilder::with_capacity(dataset, opts.input_tz, rows_hint);
     let read = read::read_file(path, &mapper, &mut |rec| builder.push(rec));
     let read = match read {
         Ok(r) => r,

@@ -6,15 +6,15 @@
 //! record-by-record reader can say on which physical line a record starts when a quoted
 //! field spans lines, and can quarantine a ragged row instead of padding it or failing the
 //! whole file. NDJSON is read line by line with `serde_json` for the same reason. Parquet is
-//! read by polars. Everything is decompressed as a stream and hashed (SHA-256 of the bytes on
-//! disk) in the same pass. This module writes nothing and never builds a path from data.
+//! read by polars. Everything is decompressed as a stream (the caller hashes the file before:
+//! it skips an export already loaded unread). This module writes nothing and never builds a
+//! path from data.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use polars::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::schema::DatasetSpec;
 
@@ -184,25 +184,7 @@ pub struct Record<'r> {
 
 /// What reading a file produced besides the records.
 pub struct FileRead {
-    pub sha256: String,
-    pub size_bytes: u64,
     pub unknown_columns: Vec<String>,
-}
-
-/// A reader that hashes and counts the bytes it reads.
-struct Hashing<R> {
-    inner: R,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
 }
 
 /// Read one file, calling `on_record` for every record. An `Err` refuses the file whole
@@ -214,13 +196,8 @@ pub fn read_file(
 ) -> Result<FileRead, String> {
     let (format, compression) = detect(path)?;
     let file = fs_err::File::open(path).map_err(|e| io_message(&e))?;
-    let mut hashing = Hashing {
-        inner: file,
-        hasher: Sha256::new(),
-        bytes: 0,
-    };
     let unknown = {
-        let mut head = BufReader::with_capacity(1 << 20, &mut hashing);
+        let mut head = BufReader::with_capacity(1 << 20, file);
         let magic = head.fill_buf().map_err(|e| io_message(&e))?.to_vec();
         check_magic(&magic, format, compression)?;
         let mut decoded: Box<dyn BufRead + '_> = match compression {
@@ -240,15 +217,12 @@ pub fn read_file(
             Format::Ndjson => read_ndjson(&mut decoded, mapper, on_record)?,
             Format::Parquet => read_parquet(&mut decoded, mapper, on_record)?,
         };
-        // drain whatever is left so the hash covers the whole file
+        // drain whatever is left, so a corrupt or truncated compressed tail is found
         std::io::copy(&mut decoded, &mut std::io::sink())
             .map_err(|e| decode_message(&e, compression))?;
         unknown
     };
-    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| io_message(&e))?;
     Ok(FileRead {
-        sha256: format!("{:x}", hashing.hasher.finalize()),
-        size_bytes: hashing.bytes,
         unknown_columns: unknown,
     })
 }

@@ -95,17 +95,23 @@ pub struct FileBuilder {
 
 impl FileBuilder {
     pub fn new(dataset: Dataset, tz: Tz) -> Self {
+        Self::with_capacity(dataset, tz, 1024)
+    }
+
+    /// [`FileBuilder::new`] with room for `rows` rows, so the column buffers of a large export
+    /// do not grow by copying (room never written to costs address space, not memory).
+    pub fn with_capacity(dataset: Dataset, tz: Tz, rows: usize) -> Self {
         let bufs = dataset
             .spec()
             .columns
             .iter()
             .map(|c| match c.kind {
-                Kind::Timestamp | Kind::Count => Buf::Int(Vec::new()),
-                Kind::Real => Buf::Real(Vec::new()),
-                Kind::Date => Buf::Date(Vec::new()),
+                Kind::Timestamp | Kind::Count => Buf::Int(Vec::with_capacity(rows)),
+                Kind::Real => Buf::Real(Vec::with_capacity(rows)),
+                Kind::Date => Buf::Date(Vec::with_capacity(rows)),
                 _ => Buf::Text(StringChunkedBuilder::new(
                     PlSmallStr::from_static(c.name),
-                    1024,
+                    rows,
                 )),
             })
             .collect();
@@ -113,7 +119,7 @@ impl FileBuilder {
             dataset,
             tz,
             bufs,
-            lines: Vec::new(),
+            lines: Vec::with_capacity(rows),
             bad: Vec::new(),
             rules: BTreeMap::new(),
             rows_read: 0,
