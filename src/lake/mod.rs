@@ -1,6 +1,7 @@
 //! The Parquet lake: `LAKE/DATASET/date=YYYY-MM-DD/part-RUN_ID.parquet` (zstd), the
 //! quarantine under `LAKE/_quarantine/DATASET/`, `LAKE/_manifest.json`, the run lock and the
-//! commit protocol.
+//! commit protocol. What is derived from it lives under `LAKE/_derived/` ([`derived`], and the
+//! per-day aggregates of [`daily`]).
 //!
 //! Every partition a batch touches is rewritten whole into one new file (copy on write): the
 //! lake's rows are merged with the batch ([`merge`]), the result is staged, and one intent

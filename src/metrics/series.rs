@@ -200,7 +200,8 @@ pub fn ccu_days_of(
     let mut global_ph: BTreeMap<i32, f64> = BTreeMap::new();
     for (region, s) in &samples.by_region {
         let r = s.range(since_us, as_of_us);
-        let mut day_rows: BTreeMap<i32, (i64, f64)> = BTreeMap::new();
+        // samples are in time order, so one day's run is contiguous: accumulate it in place
+        let mut day_rows: Vec<(i32, (i64, f64))> = Vec::new();
         for i in r.clone() {
             let ts = s.ts_us[i];
             let next = if i + 1 < r.end {
@@ -210,19 +211,27 @@ pub fn ccu_days_of(
             };
             let hold_end = next.min(ts + cap_us).min(as_of_us);
             let hold_h = (hold_end - ts) as f64 / 3_600_000_000.0;
-            let e = day_rows.entry(day_of(ts)).or_insert((i64::MIN, 0.0));
-            e.0 = e.0.max(s.ccu[i]);
-            e.1 += s.ccu[i] as f64 * hold_h;
+            let day = day_of(ts);
+            if day_rows.last().is_none_or(|(d, _)| *d != day) {
+                day_rows.push((day, (i64::MIN, 0.0)));
+            }
+            if let Some((_, e)) = day_rows.last_mut() {
+                e.0 = e.0.max(s.ccu[i]);
+                e.1 += s.ccu[i] as f64 * hold_h;
+            }
         }
         for (day, v) in day_rows {
             *global_ph.entry(day).or_insert(0.0) += v.1;
             rows.insert((day, region.clone()), v);
         }
     }
-    let mut global_peak: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut global_peak: Vec<(i32, i64)> = Vec::new();
     for (ts, ccu) in samples.global(since_us, as_of_us) {
-        let e = global_peak.entry(day_of(ts)).or_insert(i64::MIN);
-        *e = (*e).max(ccu);
+        let day = day_of(ts);
+        match global_peak.last_mut() {
+            Some((d, peak)) if *d == day => *peak = (*peak).max(ccu),
+            _ => global_peak.push((day, ccu)),
+        }
     }
     for (day, peak) in global_peak {
         rows.insert(
