@@ -58,6 +58,18 @@ pub struct MetricsOut {
     pub services: Vec<crate::report::view::ServiceBlock>,
 }
 
+impl MetricsOut {
+    /// Append what another stage produced.
+    fn absorb(&mut self, other: MetricsOut) {
+        self.written.extend(other.written);
+        self.sections.extend(other.sections);
+        self.headline.extend(other.headline);
+        self.actions.extend(other.actions);
+        self.data_problems |= other.data_problems;
+        self.services.extend(other.services);
+    }
+}
+
 /// Which stages an output command runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stages {
@@ -100,21 +112,45 @@ pub fn write_metrics(ctx: &Ctx, lake: &Lake, out_dir: &Path, stages: Stages) -> 
     // the CCU summed over shards per sample, which impact, cost and forecast all read
     let ccu = lake.ccu_samples(ctx.as_of())?.map(|(samples, _)| samples);
     lap("ccu samples");
-    if stages.metrics {
-        let decisions = crate::lake::derived::read_decisions(lake.root())?;
-        let shared = Shared {
-            catalog: &catalog,
-            manifest: &manifest,
-            ccu: ccu.as_ref(),
-            decisions: &decisions,
-        };
-        metric_stages(ctx, lake, &shared, out_dir, &mut out)?;
-        out.sections
-            .extend(crate::report::gate_section::gate_section(&decisions));
-    }
-    if stages.forecast {
-        crate::commands::forecast::forecast_stage(ctx, lake, ccu.as_ref(), out_dir, &mut out)?;
-    }
+    // The forecast (models in plain Rust on the global rayon pool) runs on its own thread
+    // beside the metric stages (polars, on its own pool, driven from this thread, which is no
+    // rayon worker, so polars' work never queues behind the forecast's): neither reads what
+    // the other writes. Its outputs are appended after theirs, the order a sequential run gives.
+    let metrics = || -> Result<MetricsOut> {
+        let mut m = MetricsOut::default();
+        if stages.metrics {
+            let decisions = crate::lake::derived::read_decisions(lake.root())?;
+            let shared = Shared {
+                catalog: &catalog,
+                manifest: &manifest,
+                ccu: ccu.as_ref(),
+                decisions: &decisions,
+            };
+            metric_stages(ctx, lake, &shared, out_dir, &mut m)?;
+            m.sections
+                .extend(crate::report::gate_section::gate_section(&decisions));
+        }
+        Ok(m)
+    };
+    let forecast = || -> Result<MetricsOut> {
+        let mut f = MetricsOut::default();
+        if stages.forecast {
+            crate::commands::forecast::forecast_stage(ctx, lake, ccu.as_ref(), out_dir, &mut f)?;
+        }
+        Ok(f)
+    };
+    let (m, f) = std::thread::scope(|scope| {
+        let f = scope.spawn(forecast);
+        let m = metrics();
+        let f = f.join().unwrap_or_else(|_| {
+            Err(crate::error::Error::Usage(
+                "internal: the forecast thread panicked".into(),
+            ))
+        });
+        (m, f)
+    });
+    out.absorb(m?);
+    out.absorb(f?);
     freshness::annotate(&mut out.sections, &fresh);
     out.sections.sort_by_key(|s| section_rank(&s.id));
     crate::report::actions::order(&mut out.actions);
