@@ -375,6 +375,9 @@ impl Lake {
                 touched.insert(day);
                 parts.push(if insert_only {
                     merge::insert_missing(dataset, existing, day_rows.lazy())?
+                } else if files.is_empty() && merge::keys_distinct(dataset, &day_rows)? {
+                    // a new day whose rows hold each key once: nothing to upsert, only order
+                    merge::new_rows(dataset, day_rows)?
                 } else {
                     merge::merge(dataset, existing, day_rows.lazy())?
                 });
