@@ -30,6 +30,11 @@ bench *ROWS:
     bash benches/bench.sh {{ROWS}}
 
 # ingest throughput alone (10 M CCU rows), with time and peak memory
+# the nightly run against a full rebuild: 366 days generated, the last held back, then
+# `run` with the new day timed beside `run` into a fresh lake; the tables must be identical
+bench-nightly ROWS="40000000":
+    bash benches/nightly.sh {{ROWS}}
+
 bench-ingest:
     cargo build --release
     rm -rf /tmp/opsbench-bench-ingest && mkdir -p /tmp/opsbench-bench-ingest

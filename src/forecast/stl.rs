@@ -23,9 +23,29 @@ fn next_odd(x: f64) -> usize {
     if n.is_multiple_of(2) { n + 1 } else { n }
 }
 
+/// The tricube weights of one loess window, kept for the next point: every interior point of
+/// a series has the same window shape (the same offsets and bandwidth), so its weights and
+/// their sum are the same numbers, computed once.
+#[derive(Default)]
+struct WeightCache {
+    /// (x − left, right − x, h) as bits, for integral `x` only.
+    key: Option<(u64, u64, u64)>,
+    weights: Vec<f64>,
+    sum: f64,
+    /// Each weight over the sum (`w / sum`, as the fit divides it).
+    shares: Vec<f64>,
+}
+
 /// Tricube-weighted local linear fit of `y` (at positions 0..n) evaluated at `x`, using the `q`
 /// nearest points. `None` when every weight is zero.
+#[cfg(test)]
 fn loess_at(y: &[f64], q: usize, x: f64) -> Option<f64> {
+    loess_at_with(y, q, x, &mut WeightCache::default())
+}
+
+/// [`loess_at`], reusing the weights of the previous point when its window has the same shape
+/// (the same values bit for bit, so the same result).
+fn loess_at_with(y: &[f64], q: usize, x: f64, cache: &mut WeightCache) -> Option<f64> {
     let n = y.len();
     if n == 0 {
         return None;
@@ -42,25 +62,39 @@ fn loess_at(y: &[f64], q: usize, x: f64) -> Option<f64> {
         h += ((q - n) / 2) as f64;
     }
     let h = h.max(1e-9);
-    let (h9, h1) = (0.999 * h, 0.001 * h);
-    let weight = |j: usize| {
-        let r = (j as f64 - x).abs();
-        if r <= h1 {
-            1.0
-        } else if r <= h9 {
-            let u = r / h;
-            let t = 1.0 - u * u * u;
-            t * t * t
-        } else {
-            0.0
-        }
-    };
-    // each weight once (the three passes below used to recompute them: the same values, so
-    // the same result, at a third of the cost of this, the forecast's hottest loop)
-    let weights: Vec<f64> = (left..=right).map(weight).collect();
-    let (mut sw, mut swj) = (0.0, 0.0);
-    for (j, wj) in (left..=right).zip(&weights) {
-        sw += wj;
+    let key = (x.fract() == 0.0).then(|| {
+        (
+            (x - left as f64).to_bits(),
+            (right as f64 - x).to_bits(),
+            h.to_bits(),
+        )
+    });
+    if key.is_none() || cache.key != key {
+        let (h9, h1) = (0.999 * h, 0.001 * h);
+        let weight = |j: usize| {
+            let r = (j as f64 - x).abs();
+            if r <= h1 {
+                1.0
+            } else if r <= h9 {
+                let u = r / h;
+                let t = 1.0 - u * u * u;
+                t * t * t
+            } else {
+                0.0
+            }
+        };
+        cache.weights.clear();
+        cache.weights.extend((left..=right).map(weight));
+        cache.sum = cache.weights.iter().fold(0.0, |s, w| s + w);
+        let sum = cache.sum;
+        cache.shares.clear();
+        cache.shares.extend(cache.weights.iter().map(|w| w / sum));
+        cache.key = key;
+    }
+    let weights = &cache.weights;
+    let sw = cache.sum;
+    let mut swj = 0.0;
+    for (j, wj) in (left..=right).zip(weights) {
         swj += wj * j as f64;
     }
     if sw <= 0.0 {
@@ -68,9 +102,10 @@ fn loess_at(y: &[f64], q: usize, x: f64) -> Option<f64> {
     }
     let a = swj / sw;
     let mut c = 0.0;
-    for (j, wj) in (left..=right).zip(&weights) {
+    let shares = &cache.shares;
+    for (j, share) in (left..=right).zip(shares) {
         let d = j as f64 - a;
-        c += wj / sw * d * d;
+        c += share * d * d;
     }
     let range = (n - 1) as f64;
     let slope = if c.sqrt() > 0.001 * range {
@@ -79,22 +114,17 @@ fn loess_at(y: &[f64], q: usize, x: f64) -> Option<f64> {
         0.0
     };
     let mut v = 0.0;
-    for ((j, yj), wj) in y
-        .iter()
-        .enumerate()
-        .take(right + 1)
-        .skip(left)
-        .zip(&weights)
-    {
-        v += wj / sw * (slope * (j as f64 - a) + 1.0) * yj;
+    for ((j, yj), share) in y.iter().enumerate().take(right + 1).skip(left).zip(shares) {
+        v += share * (slope * (j as f64 - a) + 1.0) * yj;
     }
     Some(v)
 }
 
 /// Loess smoothing of `y` at every position.
 fn loess(y: &[f64], q: usize) -> Vec<f64> {
+    let mut cache = WeightCache::default();
     (0..y.len())
-        .map(|i| loess_at(y, q, i as f64).unwrap_or(y[i]))
+        .map(|i| loess_at_with(y, q, i as f64, &mut cache).unwrap_or(y[i]))
         .collect()
 }
 
@@ -129,9 +159,11 @@ pub(crate) fn stl(y: &[f64], p: usize, ns: usize) -> (Vec<f64>, Vec<f64>) {
             sub.clear();
             sub.extend((k..n).step_by(p).map(|t| y[t] - trend[t]));
             let m = sub.len();
+            let mut cache = WeightCache::default();
             for j in 0..=m + 1 {
                 let x = j as f64 - 1.0;
-                let v = loess_at(&sub, ns, x).unwrap_or_else(|| sub[(j.max(1) - 1).min(m - 1)]);
+                let v = loess_at_with(&sub, ns, x, &mut cache)
+                    .unwrap_or_else(|| sub[(j.max(1) - 1).min(m - 1)]);
                 let idx = k + j * p; // position k + (j − 1)·p, shifted by p
                 if idx < c.len() {
                     c[idx] = v;
