@@ -1,7 +1,7 @@
 //! The Parquet lake: `LAKE/DATASET/date=YYYY-MM-DD/part-RUN_ID.parquet` (zstd), the
 //! quarantine under `LAKE/_quarantine/DATASET/`, `LAKE/_manifest.json`, the run lock and the
-//! commit protocol. What is derived from it lives under `LAKE/_derived/` ([`derived`], and the
-//! per-day aggregates of [`daily`]).
+//! commit protocol. What is derived from it lives under `LAKE/_derived/` ([`derived`], the
+//! per-day aggregates of [`daily`], and the month copies `monthly` reads small datasets through).
 //!
 //! Every partition a batch touches is rewritten whole into one new file (copy on write): the
 //! lake's rows are merged with the batch ([`merge`]), the result is staged, and one intent
@@ -17,6 +17,7 @@ pub mod evolve;
 pub mod lock;
 pub mod manifest;
 pub mod merge;
+mod monthly;
 pub mod provenance;
 pub mod sql;
 mod stage;
@@ -114,7 +115,7 @@ impl Lake {
     /// The committed rows of a dataset, canonical columns and types (an empty frame when the
     /// dataset has no rows). Columns missing from older files read as null.
     pub fn scan(&self, dataset: Dataset) -> Result<LazyFrame> {
-        let files = self.files(dataset)?;
+        let files = self.files_through_months(dataset, self.files(dataset)?)?;
         scan_files(dataset, &files)
     }
 

@@ -70,6 +70,72 @@ fn an_export_unchanged_in_path_size_and_time_is_skipped_without_reading_it() {
     assert_ne!(tree_hashes(&lake), before);
 }
 
+/// The rows of a dataset read from its day files directly, in scan order.
+fn day_files(lake: &std::path::Path, d: Dataset) -> polars::prelude::DataFrame {
+    let l = opsbench::lake::Lake::new(lake);
+    l.scan_some(d, &l.files(d).unwrap())
+        .unwrap()
+        .collect()
+        .unwrap()
+}
+
+#[test]
+fn a_scan_through_month_copies_reads_the_day_files_rows_in_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    opsbench()
+        .arg("--out")
+        .arg(&exports)
+        .args([
+            "generate",
+            "--days",
+            "40",
+            "--end",
+            "2026-03-10",
+            "--rows",
+            "20000",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let lake = dir.path().join("lake");
+    let slo = std::fs::read_dir(exports.join("slo"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    crate::util::ingest_ok(&lake, "slo", &slo);
+    let l = opsbench::lake::Lake::new(&lake);
+    let through = l.scan(Dataset::Slo).unwrap().collect().unwrap();
+    crate::util::assert_frame_eq(&through, &day_files(&lake, Dataset::Slo));
+    let months = lake.join("_derived/monthly/slo");
+    let copies = |m: &str| -> Vec<String> {
+        std::fs::read_dir(months.join(format!("month={m}")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect()
+    };
+    assert_eq!(copies("2026-01").len(), 1);
+    assert_eq!(copies("2026-02").len(), 1);
+    let before = copies("2026-02");
+    // a restated row of a February day: that month is copied again, January is not
+    let text = std::fs::read_to_string(&slo).unwrap();
+    let header = text.lines().next().unwrap();
+    let row = text.lines().find(|l| l.starts_with("2026-02-03")).unwrap();
+    let mut cells: Vec<&str> = row.split(',').collect();
+    cells[4] = "0";
+    let fix = dir.path().join("fix.csv");
+    std::fs::write(&fix, format!("{header}\n{}\n", cells.join(","))).unwrap();
+    crate::util::ingest_ok(&lake, "slo", &fix);
+    let january = copies("2026-01");
+    let through = l.scan(Dataset::Slo).unwrap().collect().unwrap();
+    crate::util::assert_frame_eq(&through, &day_files(&lake, Dataset::Slo));
+    assert_ne!(copies("2026-02"), before);
+    assert_eq!(copies("2026-02").len(), 1, "the stale copy is gone");
+    assert_eq!(copies("2026-01"), january);
+}
+
 #[test]
 fn a_newer_incident_replaces_the_older_and_leaves_its_old_partition() {
     let dir = tempfile::tempdir().unwrap();
