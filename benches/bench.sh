@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark suite (issue 6): for each size, generate a lake with `opsbench generate`, then
 # time, one after the other: `opsbench run` end to end, `run` again over the loaded lake,
-# the `metrics` and `forecast` stages alone (with the per-day aggregates `run` kept, then
-# without them), and the DuckDB scripts of benches/duckdb/ over the same lake (in a venv made here);
+# the `metrics` and `forecast` stages alone (with the per-day aggregates and month copies `run`
+# kept, then without them), and the DuckDB scripts of benches/duckdb/ over the same lake (in a venv made here);
 # DuckDB also checks opsbench's figures (benches/duckdb_oracle.py). Prints a table of wall
 # time, CPU time and peak RSS (/usr/bin/time) with the ratio opsbench / DuckDB.
 #
@@ -40,10 +40,10 @@ for rows in "${sizes[@]}"; do
     measure run_loaded "$bin" --config "$d/exports/opsbench.toml" --lake "$d/lake" --out "$d/out-r" --as-of "$as_of" run --quiet
     measure metrics "$bin" --config "$d/exports/opsbench.toml" --lake "$d/lake" --out "$d/out-m" --as-of "$as_of" metrics --quiet
     measure forecast "$bin" --config "$d/exports/opsbench.toml" --lake "$d/lake" --out "$d/out-f" --as-of "$as_of" forecast --quiet
-    # the same two stages without the materialised per-day aggregates (what a first run pays)
-    rm -rf "$d/lake/_derived/daily"
+    # the same two stages without the per-day aggregates and month copies (what a first run pays)
+    rm -rf "$d/lake/_derived/daily" "$d/lake/_derived/monthly"
     measure metrics_cold "$bin" --config "$d/exports/opsbench.toml" --lake "$d/lake" --out "$d/out-m" --as-of "$as_of" metrics --quiet
-    rm -rf "$d/lake/_derived/daily"
+    rm -rf "$d/lake/_derived/daily" "$d/lake/_derived/monthly"
     measure forecast_cold "$bin" --config "$d/exports/opsbench.toml" --lake "$d/lake" --out "$d/out-f" --as-of "$as_of" forecast --quiet
     measure duckdb "$venv/bin/python" benches/duckdb_oracle.py "$d/lake" "$d/out" "$as_of"
     # ingest throughput beside a bare polars CSV-to-Parquet conversion of the same CCU files
