@@ -221,9 +221,9 @@ fn read_kept(parts: &[(NaiveDate, PathBuf)]) -> Result<DataFrame> {
     Ok(out.unwrap_or_else(DataFrame::empty))
 }
 
-/// Write a cache file under a temporary name and rename it (no fsync: a file lost in a crash
-/// is only recomputed).
-fn write_cache(df: &mut DataFrame, path: &Path) -> Result<()> {
+/// Write a cache file (here, and `monthly`'s copies) under a temporary name and rename it (no
+/// fsync: a file lost in a crash is only recomputed).
+pub(super) fn write_cache(df: &mut DataFrame, path: &Path) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs_err::create_dir_all(dir)?;
     let tmp = dir.join(format!(

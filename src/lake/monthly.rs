@@ -155,7 +155,7 @@ impl Lake {
         let mut rows = scan_files(dataset, files)?
             .collect()
             .ctx(|| format!("copying the {dataset} rows of {month}"))?;
-        write_copy(&mut rows, &path)?;
+        super::daily::write_cache(&mut rows, &path)?;
         // the month's older copies are stale now
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for e in entries.flatten() {
@@ -167,29 +167,4 @@ impl Lake {
         }
         Ok(Some(path))
     }
-}
-
-/// Write a copy under a temporary name and rename it (no fsync: a copy lost in a crash is
-/// only made again).
-fn write_copy(df: &mut DataFrame, path: &Path) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    {
-        let file = fs_err::File::create(&tmp)?;
-        let mut out = std::io::BufWriter::new(file);
-        ParquetWriter::new(&mut out)
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(df)
-            .ctx(|| format!("writing `{}`", tmp.display()))?;
-        std::io::Write::flush(&mut out)?;
-    }
-    fs_err::rename(&tmp, path)?;
-    Ok(())
 }
