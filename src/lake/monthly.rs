@@ -21,7 +21,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::{Lake, scan_files};
