@@ -226,8 +226,11 @@ fn read_kept(parts: &[(NaiveDate, PathBuf)]) -> Result<DataFrame> {
 pub(super) fn write_cache(df: &mut DataFrame, path: &Path) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs_err::create_dir_all(dir)?;
+    // unique per writer: two threads of one command may make the same file at once
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(
-        ".{}.tmp-{}",
+        ".{}.tmp-{}-{seq}",
         path.file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default(),
