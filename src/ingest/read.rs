@@ -310,6 +310,9 @@ fn read_csv(
     let mut record = csv::ByteRecord::new();
     let ncols = mapper.spec.columns.len();
     let mut lines_passed = 0u64;
+    // one allocation for every record's fields and cells, rather than two per record
+    let mut texts_buf: Vec<&str> = Vec::new();
+    let mut cells_buf: Vec<Option<&str>> = Vec::new();
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
@@ -327,15 +330,17 @@ fn read_csv(
             }
             lines_passed + 1
         };
-        let mut texts: Vec<&str> = Vec::with_capacity(header.len());
+        let mut texts: Vec<&str> = recycle(std::mem::take(&mut texts_buf));
         for field in record.iter() {
             texts.push(utf8(field, line, "a field")?);
         }
         // a blank line is no record
         if texts.len() == 1 && texts[0].is_empty() && header.len() > 1 {
+            texts_buf = recycle(texts);
             continue;
         }
-        let mut cells: Vec<Option<&str>> = vec![None; ncols];
+        let mut cells: Vec<Option<&str>> = recycle(std::mem::take(&mut cells_buf));
+        cells.resize(ncols, None);
         for (i, t) in texts.iter().enumerate() {
             if let Some(Some(idx)) = mapping.get(i) {
                 cells[*idx] = Some(t);
@@ -368,8 +373,17 @@ fn read_csv(
                 raw: &raw,
             });
         }
+        texts_buf = recycle(texts);
+        cells_buf = recycle(cells);
     }
     Ok(unknown)
+}
+
+/// An empty vector that reuses `v`'s allocation for items of another lifetime (collecting an
+/// iterator of a vector into a vector of the same layout keeps the allocation).
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 /// A reader that notes the offset of every `\n` it passes on, so a record's start offset can
