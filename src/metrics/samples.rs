@@ -111,11 +111,12 @@ impl CcuSamples {
             s.ts_us.clear();
             s.ccu.clear();
             for (t, c) in pairs {
-                if s.ts_us.last() == Some(&t) {
-                    *s.ccu.last_mut().expect("a sample") += c;
-                } else {
-                    s.ts_us.push(t);
-                    s.ccu.push(c);
+                match (s.ts_us.last(), s.ccu.last_mut()) {
+                    (Some(last), Some(sum)) if *last == t => *sum += c,
+                    _ => {
+                        s.ts_us.push(t);
+                        s.ccu.push(c);
+                    }
                 }
             }
         }
@@ -222,6 +223,38 @@ mod tests {
         assert_eq!(s.by_region["eu"].ccu, vec![5, 7, 8]);
         assert_eq!(s.by_region["na"].ccu, vec![7, 9]);
         assert_eq!(s.until(2).len(), 4);
+    }
+
+    proptest::proptest! {
+        /// However the rows are cut into frames and in whatever order the frames come, the
+        /// samples are the frame's rows summed per (region, ts), in time order.
+        #[test]
+        fn pieces_in_any_order_give_the_whole_frames_samples(
+            rows in proptest::collection::vec((0..3usize, 0..40i64, 0..100i64), 0..60),
+            cut in 0usize..60,
+            reversed: bool,
+        ) {
+            let named: Vec<(&str, i64, i64)> = rows
+                .iter()
+                .map(|(r, t, c)| (["eu", "na", "ap"][*r], *t, *c))
+                .collect();
+            let whole = CcuSamples::from_frame(
+                frame(&named).lazy().with_column(
+                    col("ts").cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+                ),
+            )
+            .unwrap();
+            let cut = cut.min(named.len());
+            let mut pieces = vec![frame(&named[..cut]), frame(&named[cut..])];
+            if reversed {
+                pieces.reverse();
+            }
+            let mut s = CcuSamples::default();
+            for p in &pieces {
+                s.extend(p).unwrap();
+            }
+            proptest::prop_assert_eq!(s.finish(), whole);
+        }
     }
 
     #[test]
