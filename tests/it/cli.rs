@@ -264,20 +264,10 @@ fn config_shows_where_each_setting_came_from() {
 fn generate_then_run_loads_every_dataset_and_a_second_run_loads_nothing_new() {
     let dir = tempfile::tempdir().unwrap();
     let exports = dir.path().join("exports");
-    opsbench()
-        .arg("--out")
-        .arg(&exports)
-        .args([
-            "generate",
-            "--days",
-            "5",
-            "--end",
-            "2026-10-31",
-            "--seed",
-            "3",
-        ])
-        .assert()
-        .success();
+    crate::util::generate(
+        &exports,
+        &["--days", "5", "--end", "2026-10-31", "--seed", "3"],
+    );
     let out_dir = dir.path().join("out");
     let cfg = exports.join("opsbench.toml");
     let run = |code: i32| {

@@ -44,11 +44,9 @@ fn forecast(lake: &Path, out: &Path, extra: &[&str]) {
 fn forecast_as_of_ignores_later_data_and_follows_the_horizon() {
     let dir = tempfile::tempdir().unwrap();
     let exports = dir.path().join("exports");
-    opsbench()
-        .arg("--out")
-        .arg(&exports)
-        .args([
-            "generate",
+    crate::util::generate(
+        &exports,
+        &[
             "--days",
             "60",
             "--end",
@@ -59,9 +57,8 @@ fn forecast_as_of_ignores_later_data_and_follows_the_horizon() {
             "1",
             "--seed",
             "9",
-        ])
-        .assert()
-        .success();
+        ],
+    );
     let (full, cut) = (dir.path().join("full"), dir.path().join("cut"));
     cut_copy(
         &exports.join("ccu"),

@@ -23,20 +23,10 @@ fn cut_ccu(dir: &Path) {
 fn a_missing_cost_export_and_short_ccu_are_reported_first_and_fail_only_when_required() {
     let dir = tempfile::tempdir().unwrap();
     let exports = dir.path().join("exports");
-    opsbench()
-        .arg("--out")
-        .arg(&exports)
-        .args([
-            "generate",
-            "--days",
-            "6",
-            "--end",
-            "2026-10-31",
-            "--seed",
-            "5",
-        ])
-        .assert()
-        .success();
+    crate::util::generate(
+        &exports,
+        &["--days", "6", "--end", "2026-10-31", "--seed", "5"],
+    );
     std::fs::remove_dir_all(exports.join("cost")).unwrap();
     let head = std::fs::read_to_string(exports.join("ccu/part-0001.csv")).unwrap();
     assert!(

@@ -83,11 +83,9 @@ fn day_files(lake: &std::path::Path, d: Dataset) -> polars::prelude::DataFrame {
 fn a_scan_through_month_copies_reads_the_day_files_rows_in_their_order() {
     let dir = tempfile::tempdir().unwrap();
     let exports = dir.path().join("exports");
-    opsbench()
-        .arg("--out")
-        .arg(&exports)
-        .args([
-            "generate",
+    crate::util::generate(
+        &exports,
+        &[
             "--days",
             "40",
             "--end",
@@ -95,9 +93,8 @@ fn a_scan_through_month_copies_reads_the_day_files_rows_in_their_order() {
             "--rows",
             "20000",
             "--quiet",
-        ])
-        .assert()
-        .success();
+        ],
+    );
     let lake = dir.path().join("lake");
     let slo = std::fs::read_dir(exports.join("slo"))
         .unwrap()
@@ -439,11 +436,9 @@ fn lake_compact_rewrites_many_files_into_one_with_the_same_rows() {
 fn run_compacts_partitions_of_many_files_at_its_end() {
     let dir = tempfile::tempdir().unwrap();
     let exports = dir.path().join("exports");
-    opsbench()
-        .arg("--out")
-        .arg(&exports)
-        .args([
-            "generate",
+    crate::util::generate(
+        &exports,
+        &[
             "--days",
             "2",
             "--end",
@@ -452,9 +447,8 @@ fn run_compacts_partitions_of_many_files_at_its_end() {
             "1",
             "--services",
             "1",
-        ])
-        .assert()
-        .success();
+        ],
+    );
     let cfg = exports.join("opsbench.toml");
     let run = || {
         opsbench()
@@ -496,11 +490,9 @@ fn run_compacts_partitions_of_many_files_at_its_end() {
 fn ingest_read_in_chunks_gives_the_same_lake_as_in_one_batch() {
     let dir = tempfile::tempdir().unwrap();
     let exports = dir.path().join("exports");
-    crate::util::opsbench()
-        .arg("--out")
-        .arg(&exports)
-        .args([
-            "generate",
+    crate::util::generate(
+        &exports,
+        &[
             "--days",
             "4",
             "--end",
@@ -513,9 +505,8 @@ fn ingest_read_in_chunks_gives_the_same_lake_as_in_one_batch() {
             "4",
             "--bad-rows",
             "0.01",
-        ])
-        .assert()
-        .success();
+        ],
+    );
     let mut files: Vec<_> = std::fs::read_dir(exports.join("ccu"))
         .unwrap()
         .map(|e| e.unwrap().path())

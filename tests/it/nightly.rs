@@ -83,11 +83,9 @@ fn run(config: &Path, lake: &Path, out: &Path, as_of: &str) -> String {
 fn a_nightly_run_writes_the_same_bytes_as_a_full_rebuild() {
     let dir = tempfile::tempdir().unwrap();
     let exports = dir.path().join("exports");
-    opsbench()
-        .arg("--out")
-        .arg(&exports)
-        .args([
-            "generate",
+    crate::util::generate(
+        &exports,
+        &[
             "--days",
             "12",
             "--end",
@@ -95,9 +93,8 @@ fn a_nightly_run_writes_the_same_bytes_as_a_full_rebuild() {
             "--rows",
             "60000",
             "--quiet",
-        ])
-        .assert()
-        .success();
+        ],
+    );
     let config = exports.join("opsbench.toml");
     // hold back the last day of CCU and SLO, as if it had not been exported yet
     let mut late_files = Vec::new();

@@ -20,6 +20,17 @@ pub fn opsbench() -> Command {
     cmd
 }
 
+/// `opsbench generate` into `exports` with the given arguments, which must succeed.
+pub fn generate(exports: &Path, args: &[&str]) {
+    opsbench()
+        .arg("--out")
+        .arg(exports)
+        .arg("generate")
+        .args(args)
+        .assert()
+        .success();
+}
+
 /// A path under `fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
