@@ -460,13 +460,7 @@ impl Settings {
                 "datasets" => {
                     let t = as_table(&origin, key, value)?;
                     for (name, v) in t {
-                        let dataset = Dataset::from_name(name).ok_or_else(|| {
-                            Error::config(
-                                &origin,
-                                format!("datasets.{name}"),
-                                format!("unknown dataset; expected one of {}", dataset_list()),
-                            )
-                        })?;
+                        let dataset = dataset_named(&origin, &format!("datasets.{name}"), name)?;
                         let ds = parse_dataset(&origin, &base, dataset, v)?;
                         self.datasets.insert(dataset, ds);
                     }
@@ -605,6 +599,17 @@ fn dataset_list() -> String {
         .map(|d| format!("`{d}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The dataset a config key names (`key` is the whole key, for the error).
+fn dataset_named(origin: &str, key: &str, name: &str) -> Result<Dataset> {
+    Dataset::from_name(name).ok_or_else(|| {
+        Error::config(
+            origin,
+            key,
+            format!("unknown dataset; expected one of {}", dataset_list()),
+        )
+    })
 }
 
 fn as_str<'a>(origin: &str, key: &str, v: &'a toml::Value) -> Result<&'a str> {

@@ -2,9 +2,8 @@
 //! `[forecast]`, `[gate]` and `[cause_map]`. Parsing and validation only, each recording where
 //! its values came from; the modules that own a section parse its table.
 
-use super::{Settings, as_table, dataset_list, parse_hours, scalar_text};
+use super::{Settings, as_table, dataset_named, parse_hours, scalar_text};
 use crate::error::{Error, Result};
-use crate::schema::Dataset;
 
 impl Settings {
     /// Apply `key` when it is one of these sections; `false` when it is not.
@@ -20,13 +19,7 @@ impl Settings {
                 let t = as_table(&origin, key, value)?;
                 for (name, v) in t {
                     let full = format!("retention.{name}");
-                    let dataset = Dataset::from_name(name).ok_or_else(|| {
-                        Error::config(
-                            &origin,
-                            &full,
-                            format!("unknown dataset; expected one of {}", dataset_list()),
-                        )
-                    })?;
+                    let dataset = dataset_named(&origin, &full, name)?;
                     let text = scalar_text(&origin, &full, v)?;
                     let t = text.trim();
                     if t.eq_ignore_ascii_case("forever") {
@@ -42,13 +35,7 @@ impl Settings {
                 let t = as_table(&origin, key, value)?;
                 for (name, v) in t {
                     let full = format!("freshness.{name}");
-                    let dataset = Dataset::from_name(name).ok_or_else(|| {
-                        Error::config(
-                            &origin,
-                            &full,
-                            format!("unknown dataset; expected one of {}", dataset_list()),
-                        )
-                    })?;
+                    let dataset = dataset_named(&origin, &full, name)?;
                     let text = scalar_text(&origin, &full, v)?;
                     let hours = parse_hours(&text).ok_or_else(|| {
                         Error::config(
