@@ -19,6 +19,7 @@
 //! days whose partition is gone are removed when noticed. Paths are built from parsed dates
 //! and hex digests only, never from data.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -121,7 +122,9 @@ impl Lake {
             samples.extend(df)?;
         }
         let samples = samples.finish();
-        remove_stale(&dir, &days);
+        let present: BTreeSet<NaiveDate> = days.iter().map(|(d, _)| *d).collect();
+        let recomputed: Vec<PathBuf> = todo.iter().map(|t| t.2.clone()).collect();
+        remove_stale(&dir, &present, &recomputed);
         tracing::debug!(
             reused = stats.reused,
             recomputed = stats.recomputed,
@@ -249,33 +252,33 @@ pub(super) fn write_cache(df: &mut DataFrame, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Remove the keys of a day other than its current one, and the days whose partition is gone.
-/// Best effort: the cache is only ever a shortcut.
-fn remove_stale(dir: &Path, days: &[(NaiveDate, Vec<PathBuf>)]) {
+/// Remove the other keys of the days just recomputed (only a recomputed day can have a stale
+/// key), and the days whose partition is gone. Best effort: the cache is only ever a shortcut.
+fn remove_stale(dir: &Path, present: &BTreeSet<NaiveDate>, recomputed: &[PathBuf]) {
+    for path in recomputed {
+        let Some(day_dir) = path.parent() else {
+            continue;
+        };
+        let Ok(keys) = std::fs::read_dir(day_dir) else {
+            continue;
+        };
+        for k in keys.flatten() {
+            let p = k.path();
+            if p != *path && !k.file_name().to_string_lossy().starts_with('.') {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        let Some(date) = name
+        let date = name
             .strip_prefix("date=")
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        else {
-            continue;
-        };
-        let Some((_, files)) = days.iter().find(|(d, _)| *d == date) else {
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        if date.is_some_and(|d| !present.contains(&d)) {
             let _ = std::fs::remove_dir_all(e.path());
-            continue;
-        };
-        let Ok(key) = day_key(files) else { continue };
-        let Ok(keys) = std::fs::read_dir(e.path()) else {
-            continue;
-        };
-        for k in keys.flatten() {
-            let kname = k.file_name().to_string_lossy().to_string();
-            if kname != format!("{key}.parquet") && !kname.starts_with('.') {
-                let _ = std::fs::remove_file(k.path());
-            }
         }
     }
 }

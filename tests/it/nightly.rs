@@ -124,6 +124,9 @@ fn a_nightly_run_writes_the_same_bytes_as_a_full_rebuild() {
     let nightly = run(&config, &lake_a, &out_a, "2026-03-13T00:00:00Z");
     // the new day and the restated day are recomputed; the other ten are read back
     assert!(nightly.contains("reused=10 recomputed=2"), "{nightly}");
+    // the restated day keeps only its new aggregate
+    let restated = lake_a.join("_derived/daily/ccu_samples/date=2026-03-01");
+    assert_eq!(std::fs::read_dir(&restated).unwrap().count(), 1);
     // lake B: everything at once
     let lake_b = dir.path().join("lake-b");
     let out_b = dir.path().join("out-b");
