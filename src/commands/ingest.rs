@@ -97,7 +97,9 @@ pub fn ingest_sets(
                 None => to_read.push(f.clone()),
             }
         }
+        let started = std::time::Instant::now();
         let mut batch = ingest::read_batch(dataset, &to_read, &opts, &known)?;
+        tracing::debug!(%dataset, files = to_read.len(), seconds = started.elapsed().as_secs_f64(), "read a batch");
         batch.files.extend(skipped);
         tracing::info!(
             dataset = name,

@@ -8,6 +8,9 @@
 //! wins and the earlier is counted as `duplicate_key` (cost rows have no row key: a delivery
 //! replaces its billing period whole, see `lake`).
 
+pub mod clean;
+pub mod fast_csv;
+pub mod order;
 pub mod parse;
 pub mod read;
 pub mod validate;
@@ -66,6 +69,9 @@ pub struct Batch {
     /// For each export whose rows are in `rows`, in order: its SHA-256 and how many rows of
     /// `rows` it gave (the lake keeps each export's keys, so `ingest --force` can replace them).
     pub file_rows: Vec<(String, usize)>,
+    /// Whether each export's rows (the runs `file_rows` gives) are sorted by the dataset's key
+    /// and hold each key once, so the lake can cut them into days without sorting again.
+    pub sorted: bool,
 }
 
 impl Batch {
@@ -133,7 +139,7 @@ pub fn read_batch(
     opts: &ReadOptions<'_>,
     already_loaded: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Batch> {
-    let results: Vec<(FileReport, Option<DataFrame>, Vec<validate::BadRow>)> = files
+    let results: Vec<FileResult> = files
         .par_iter()
         .map(|path| read_one(dataset, path, opts, already_loaded))
         .collect::<Result<_>>()?;
@@ -141,10 +147,12 @@ pub fn read_batch(
     let mut bad_rows: Vec<(String, validate::BadRow)> = Vec::new();
     let mut reports = Vec::new();
     let mut file_rows = Vec::new();
-    for (report, frame, bad) in results {
-        if let Some(f) = frame {
+    let mut sorted = true;
+    for FileResult { report, rows, bad } in results {
+        if let Some((f, in_key_order)) = rows {
             file_rows.push((report.sha256.clone(), f.height()));
             frames.push(f);
+            sorted &= in_key_order;
         }
         let file = report.path.display().to_string();
         bad_rows.extend(bad.into_iter().map(|b| (file.clone(), b)));
@@ -158,7 +166,16 @@ pub fn read_batch(
         quarantine,
         files: reports,
         file_rows,
+        sorted,
     })
+}
+
+/// What one file gave: its account, its good rows (and whether they are in key order with
+/// each key once), and its quarantined rows.
+struct FileResult {
+    report: FileReport,
+    rows: Option<(DataFrame, bool)>,
+    bad: Vec<validate::BadRow>,
 }
 
 fn read_one(
@@ -166,7 +183,7 @@ fn read_one(
     path: &Path,
     opts: &ReadOptions<'_>,
     already_loaded: &(dyn Fn(&str) -> bool + Sync),
-) -> Result<(FileReport, Option<DataFrame>, Vec<validate::BadRow>)> {
+) -> Result<FileResult> {
     let mut report = FileReport {
         dataset,
         path: path.to_path_buf(),
@@ -181,50 +198,73 @@ fn read_one(
         unknown_columns: Vec::new(),
         outcome: Outcome::Loaded,
     };
-    match hash_file(path) {
-        Ok((sha, size)) => {
-            report.sha256 = sha;
-            report.size_bytes = size;
-        }
-        Err(e) => {
-            report.outcome = Outcome::Refused(e.to_string());
-            return Ok((report, None, Vec::new()));
-        }
-    }
-    if already_loaded(&report.sha256) {
-        report.outcome = Outcome::Skipped;
-        return Ok((report, None, Vec::new()));
-    }
-    let mapper = read::Mapper::new(dataset.spec(), opts.columns);
-    // room for the rows of a plain CSV of short lines (at least 24 bytes each); compressed
-    // or longer-lined exports grow the buffers as needed
-    let rows_hint = usize::try_from(report.size_bytes / 24)
-        .unwrap_or(usize::MAX)
-        .clamp(1024, 1 << 26);
-    let mut builder = validate::FileBuilder::with_capacity(dataset, opts.input_tz, rows_hint);
-    let read = read::read_file(path, &mapper, &mut |rec| builder.push(rec));
-    let read = match read {
-        Ok(r) => r,
-        Err(msg) => {
-            report.outcome = Outcome::Refused(msg);
-            return Ok((report, None, Vec::new()));
-        }
+    let refused = |mut report: FileReport, msg: String| {
+        report.outcome = Outcome::Refused(msg);
+        Ok(FileResult {
+            report,
+            rows: None,
+            bad: Vec::new(),
+        })
     };
-    if !read.unknown_columns.is_empty() {
+    let skipped = |mut report: FileReport| {
+        report.outcome = Outcome::Skipped;
+        Ok(FileResult {
+            report,
+            rows: None,
+            bad: Vec::new(),
+        })
+    };
+    let mapper = read::Mapper::new(dataset.spec(), opts.columns);
+    // a plain CSV export of bounded size is read whole, hashed from memory, and tried on the
+    // fast path; anything else is hashed as a stream and read record by record
+    let plain = matches!(
+        read::detect(path),
+        Ok((read::Format::Csv, read::Compression::None))
+    ) && fs_err::metadata(path).is_ok_and(|m| m.len() <= fast_csv::MAX_BYTES);
+    let mut fast = None;
+    if plain {
+        let bytes = match fs_err::read(path) {
+            Ok(b) => b,
+            Err(e) => return refused(report, e.to_string()),
+        };
+        report.sha256 = format!("{:x}", Sha256::digest(&bytes));
+        report.size_bytes = bytes.len() as u64;
+        if already_loaded(&report.sha256) {
+            return skipped(report);
+        }
+        fast = fast_csv::read(&bytes, &mapper, dataset, opts.input_tz)?;
+    } else {
+        match hash_file(path) {
+            Ok((sha, size)) => {
+                report.sha256 = sha;
+                report.size_bytes = size;
+            }
+            Err(e) => return refused(report, e.to_string()),
+        }
+        if already_loaded(&report.sha256) {
+            return skipped(report);
+        }
+    }
+    let v = match fast {
+        Some(v) => v,
+        None => match read_records(dataset, path, &mapper, opts.input_tz, report.size_bytes)? {
+            Ok(v) => v,
+            Err(msg) => return refused(report, msg),
+        },
+    };
+    if !v.unknown_columns.is_empty() {
         tracing::info!(
             file = %path.display(),
             "ignoring columns not in the {dataset} schema: {}",
-            read.unknown_columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            v.unknown_columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
         );
     }
-    report.unknown_columns = read.unknown_columns;
-    report.rows_read = builder.rows_read;
-    let bad = std::mem::take(&mut builder.bad);
-    let mut rules = std::mem::take(&mut builder.rules);
-    let frame = builder.finish()?;
-    let frame = dedupe_file(dataset, frame, &mut rules)?;
+    report.unknown_columns = v.unknown_columns;
+    report.rows_read = v.rows_read;
+    let mut rules = v.rules;
+    let (frame, in_key_order) = dedupe_file(dataset, v.frame, &mut rules)?;
     report.rows_loaded = frame.height() as u64;
-    report.rows_quarantined = bad.len() as u64;
+    report.rows_quarantined = v.bad.len() as u64;
     report.rows_flagged = rules
         .iter()
         .filter(|(r, _)| r.is_flag())
@@ -234,17 +274,75 @@ fn read_one(
     let frame = frame
         .drop("_line")
         .ctx(|| "dropping the line column".into())?;
-    Ok((report, Some(frame), bad))
+    Ok(FileResult {
+        report,
+        rows: Some((frame, in_key_order)),
+        bad: v.bad,
+    })
 }
 
-/// Keep the last row of each key in one file; count the others as `duplicate_key`.
+/// Read and validate a file with the record reader of `read.rs` (any format); the inner
+/// `Err` refuses the file whole.
+fn read_records(
+    dataset: Dataset,
+    path: &Path,
+    mapper: &read::Mapper<'_>,
+    tz: Tz,
+    size_bytes: u64,
+) -> Result<std::result::Result<fast_csv::Validated, String>> {
+    // room for the rows of a plain CSV of short lines (at least 24 bytes each); compressed
+    // or longer-lined exports grow the buffers as needed
+    let rows_hint = usize::try_from(size_bytes / 24)
+        .unwrap_or(usize::MAX)
+        .clamp(1024, 1 << 26);
+    let mut builder = validate::FileBuilder::with_capacity(dataset, tz, rows_hint);
+    let read = match read::read_file(path, mapper, &mut |rec| builder.push(rec)) {
+        Ok(r) => r,
+        Err(msg) => return Ok(Err(msg)),
+    };
+    let bad = std::mem::take(&mut builder.bad);
+    let rules = std::mem::take(&mut builder.rules);
+    let rows_read = builder.rows_read;
+    Ok(Ok(fast_csv::Validated {
+        frame: builder.finish()?,
+        bad,
+        rules,
+        rows_read,
+        unknown_columns: read.unknown_columns,
+    }))
+}
+
+/// Keep the last row of each key in one file; count the others as `duplicate_key`. Also says
+/// whether the rows returned are sorted by key (see [`order`]; otherwise in file order).
 fn dedupe_file(
     dataset: Dataset,
     frame: DataFrame,
     rules: &mut BTreeMap<Rule, RuleCount>,
-) -> Result<DataFrame> {
-    if dataset == Dataset::Cost || frame.height() < 2 {
-        return Ok(frame);
+) -> Result<(DataFrame, bool)> {
+    if dataset == Dataset::Cost {
+        return Ok((frame, false));
+    }
+    if frame.height() < 2 {
+        return Ok((frame, true));
+    }
+    if let Some(rows) = order::sorted_keys(&frame, dataset.spec().key)? {
+        // in key order, a row whose key the next row repeats is replaced by that later row
+        let mut keep: Vec<IdxSize> = Vec::with_capacity(rows.len());
+        let mut dropped: Vec<usize> = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            match rows.get(i + 1) {
+                Some(next) if (next.0, next.1) == (r.0, r.1) => dropped.push(r.2 as usize),
+                _ => keep.push(r.2),
+            }
+        }
+        if !dropped.is_empty() {
+            dropped.sort_unstable();
+            count_duplicates(dataset, &frame, &dropped, rules)?;
+        }
+        let kept = frame
+            .take(&IdxCa::from_vec("".into(), keep))
+            .ctx(|| format!("ordering the rows of {dataset} by key"))?;
+        return Ok((kept, true));
     }
     let key: Vec<String> = dataset.spec().key.iter().map(|k| k.to_string()).collect();
     // most exports hold each key once: counting the distinct keys (one hash pass) is about a
@@ -255,14 +353,13 @@ fn dedupe_file(
         .get_groups()
         .len();
     if distinct == frame.height() {
-        return Ok(frame);
+        return Ok((frame, false));
     }
     let deduped = frame
         .unique_stable(Some(&key), UniqueKeepStrategy::Last, None)
         .ctx(|| format!("finding duplicate keys in {dataset}"))?;
-    let dropped = frame.height() - deduped.height();
-    if dropped == 0 {
-        return Ok(deduped);
+    if frame.height() == deduped.height() {
+        return Ok((deduped, false));
     }
     let kept: HashSet<u64> = deduped
         .column("_line")
@@ -271,32 +368,51 @@ fn dedupe_file(
         .ctx(|| "line column".into())?
         .into_no_null_iter()
         .collect();
-    let lines = frame
+    let dropped: Vec<usize> = frame
         .column("_line")
         .ctx(|| "line column".into())?
         .u64()
         .ctx(|| "line column".into())?
-        .clone();
+        .into_no_null_iter()
+        .enumerate()
+        .filter(|(_, line)| !kept.contains(line))
+        .map(|(i, _)| i)
+        .collect();
+    count_duplicates(dataset, &frame, &dropped, rules)?;
+    Ok((deduped, false))
+}
+
+/// Count the rows at `dropped` (indices into `frame`, in file order) as `duplicate_key`, with
+/// the first as examples.
+fn count_duplicates(
+    dataset: Dataset,
+    frame: &DataFrame,
+    dropped: &[usize],
+    rules: &mut BTreeMap<Rule, RuleCount>,
+) -> Result<()> {
+    let lines = frame
+        .column("_line")
+        .ctx(|| "line column".into())?
+        .u64()
+        .ctx(|| "line column".into())?;
     let first_key = frame
         .column(dataset.spec().key[0])
         .ctx(|| "key column".into())?
         .cast(&DataType::String)
         .ctx(|| "key as text".into())?;
-    let first_key = first_key.str().ctx(|| "key as text".into())?.clone();
+    let first_key = first_key.str().ctx(|| "key as text".into())?;
     let rc = rules.entry(Rule::DuplicateKey).or_default();
-    for (i, line) in lines.into_no_null_iter().enumerate() {
-        if !kept.contains(&line) {
-            rc.rows += 1;
-            if rc.examples.len() < validate::EXAMPLES_PER_RULE {
-                rc.examples.push(Example {
-                    line,
-                    column: dataset.spec().key.join("+"),
-                    value: first_key.get(i).unwrap_or("").to_string(),
-                });
-            }
+    for &i in dropped {
+        rc.rows += 1;
+        if rc.examples.len() < validate::EXAMPLES_PER_RULE {
+            rc.examples.push(Example {
+                line: lines.get(i).unwrap_or(0),
+                column: dataset.spec().key.join("+"),
+                value: first_key.get(i).unwrap_or("").to_string(),
+            });
         }
     }
-    Ok(deduped)
+    Ok(())
 }
 
 /// Concatenate file frames in order and number the rows (`_seq`, from 1) in that order.
@@ -338,4 +454,59 @@ fn quarantine_frame(bad: &[(String, validate::BadRow)]) -> Result<DataFrame> {
         col_str("record", &|b| b.1.record.clone()),
     ])
     .ctx(|| "building the quarantine".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_keep_the_last_line_and_rows_come_in_key_order() {
+        let us = |m: i64| m * 60_000_000;
+        let frame = DataFrame::new_infer_height(vec![
+            Series::new("ts".into(), [us(1), us(1), us(0), us(0), us(2)])
+                .cast(&DataType::Datetime(
+                    TimeUnit::Microseconds,
+                    Some(TimeZone::UTC),
+                ))
+                .unwrap()
+                .into(),
+            Series::new("region".into(), ["eu", "eu", "us", "us", "eu"]).into(),
+            Series::new("ccu".into(), [1i64, 2, 3, 4, 5]).into(),
+            Series::new(
+                "shard".into(),
+                [Some("s1"), Some("s1"), None, None, Some("s2")],
+            )
+            .into(),
+            Series::new("_line".into(), [2u64, 3, 4, 5, 6]).into(),
+        ])
+        .unwrap();
+        let mut rules = BTreeMap::new();
+        let (kept, sorted) = dedupe_file(Dataset::Ccu, frame.clone(), &mut rules).unwrap();
+        assert!(sorted);
+        let lines: Vec<u64> = kept
+            .column("_line")
+            .unwrap()
+            .u64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(lines, vec![5, 3, 6]);
+        let dup = &rules[&Rule::DuplicateKey];
+        assert_eq!(dup.rows, 2);
+        let example_lines: Vec<u64> = dup.examples.iter().map(|e| e.line).collect();
+        assert_eq!(example_lines, vec![2, 4]);
+        assert_eq!(dup.examples[0].column, "ts+region+shard");
+        // polars' way gives the same rows once sorted
+        let theirs = frame
+            .unique_stable(
+                Some(&["ts".into(), "region".into(), "shard".into()]),
+                UniqueKeepStrategy::Last,
+                None,
+            )
+            .unwrap()
+            .sort(["ts", "region", "shard"], SortMultipleOptions::default())
+            .unwrap();
+        assert!(kept.equals_missing(&theirs));
+    }
 }

@@ -45,6 +45,17 @@ pub struct BadRow {
 /// How many examples of each rule are kept per file.
 pub const EXAMPLES_PER_RULE: usize = 3;
 
+/// Add the rule counts of a later part of a file to those of the parts before it: counts
+/// add up, and examples stay the first of the file.
+pub fn absorb_rules(into: &mut BTreeMap<Rule, RuleCount>, later: BTreeMap<Rule, RuleCount>) {
+    for (rule, rc) in later {
+        let e = into.entry(rule).or_default();
+        e.rows += rc.rows;
+        let room = EXAMPLES_PER_RULE.saturating_sub(e.examples.len());
+        e.examples.extend(rc.examples.into_iter().take(room));
+    }
+}
+
 const EPOCH_DAYS_CE: i32 = 719_163;
 
 enum Buf {

@@ -82,6 +82,72 @@ pub fn merge(dataset: Dataset, existing: LazyFrame, batch: LazyFrame) -> Result<
     finish(dataset, merged)
 }
 
+/// Cut rows made of runs (`runs` gives their lengths, in order) that are each sorted by the
+/// dataset's key into partition days: for each day, in day order, its slices in run order.
+/// `None` when the key does not start with the partition column or a run is not in day order
+/// after all (the caller then splits by hashing).
+pub fn days_of_sorted_runs(
+    dataset: Dataset,
+    rows: &DataFrame,
+    runs: &[usize],
+) -> Result<Option<std::collections::BTreeMap<i32, Vec<DataFrame>>>> {
+    let spec = dataset.spec();
+    if spec.key.first() != Some(&spec.partition_by) || runs.iter().sum::<usize>() != rows.height() {
+        return Ok(None);
+    }
+    let p = rows
+        .column(spec.partition_by)
+        .ctx(|| format!("partition column of {dataset}"))?;
+    let phys = p
+        .to_physical_repr()
+        .cast(&DataType::Int64)
+        .ctx(|| format!("partition column of {dataset}"))?;
+    let values = phys
+        .i64()
+        .ctx(|| format!("partition column of {dataset}"))?;
+    if values.null_count() > 0 {
+        return Ok(None);
+    }
+    let day = |v: i64| -> i32 {
+        match p.dtype() {
+            DataType::Date => v as i32,
+            _ => v.div_euclid(86_400_000_000) as i32,
+        }
+    };
+    let mut out: std::collections::BTreeMap<i32, Vec<DataFrame>> = Default::default();
+    let mut start = 0usize;
+    for &len in runs {
+        let mut cut = start;
+        let mut current: Option<i32> = None;
+        for (i, v) in values
+            .slice(start as i64, len)
+            .into_no_null_iter()
+            .enumerate()
+        {
+            let d = day(v);
+            match current {
+                Some(c) if d == c => {}
+                Some(c) if d < c => return Ok(None),
+                Some(c) => {
+                    out.entry(c)
+                        .or_default()
+                        .push(rows.slice(cut as i64, start + i - cut));
+                    cut = start + i;
+                    current = Some(d);
+                }
+                None => current = Some(d),
+            }
+        }
+        if let Some(c) = current {
+            out.entry(c)
+                .or_default()
+                .push(rows.slice(cut as i64, start + len - cut));
+        }
+        start += len;
+    }
+    Ok(Some(out))
+}
+
 /// Whether the rows (canonical columns) hold each key of the dataset at most once.
 pub fn keys_distinct(dataset: Dataset, rows: &DataFrame) -> Result<bool> {
     let distinct = rows

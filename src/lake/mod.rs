@@ -206,7 +206,9 @@ impl Lake {
             }
             while let Some(batch) = next()? {
                 let batch: &Batch = &batch;
+                let started = std::time::Instant::now();
                 self.stage_provenance(batch, &run_id, &mut intent)?;
+                let provenance_s = started.elapsed().as_secs_f64();
                 let remove = replace_keys
                     .iter()
                     .find(|(d, k)| *d == batch.dataset && k.height() > 0)
@@ -222,6 +224,13 @@ impl Lake {
                     },
                     &mut staged_days,
                 )?;
+                tracing::debug!(
+                    dataset = %batch.dataset,
+                    rows = batch.rows.height(),
+                    provenance_s,
+                    rows_s = started.elapsed().as_secs_f64() - provenance_s,
+                    "staged a batch"
+                );
                 if batch.files.iter().any(|f| f.outcome == Outcome::Loaded) {
                     datasets.push(batch.dataset.name().to_string());
                 }
@@ -294,7 +303,13 @@ impl Lake {
         if intent.adds.is_empty() {
             return Ok(summary);
         }
+        let started = std::time::Instant::now();
         txn::apply(&self.root, &intent)?;
+        tracing::debug!(
+            files = intent.adds.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "applied a commit"
+        );
         summary.files_added = intent.adds.len() - 1;
         summary.files_replaced = intent.removes.len();
         Ok(summary)

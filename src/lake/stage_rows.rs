@@ -17,6 +17,38 @@ use crate::ingest::Batch;
 use crate::schema::Dataset;
 
 impl Lake {
+    /// A batch's rows by partition day (datasets whose key fixes the partition): cut from
+    /// sorted runs when the batch is in key order, else split by the day column. Each day's
+    /// rows come as slices in ingest order.
+    fn batch_days(&self, batch: &Batch) -> Result<Vec<(i32, Vec<DataFrame>)>> {
+        let dataset = batch.dataset;
+        if batch.sorted {
+            let runs: Vec<usize> = batch.file_rows.iter().map(|(_, n)| *n).collect();
+            if let Some(days) = merge::days_of_sorted_runs(dataset, &batch.rows, &runs)? {
+                return Ok(days.into_iter().collect());
+            }
+        }
+        let by_day = batch
+            .rows
+            .clone()
+            .lazy()
+            .with_column(merge::day_expr(dataset).alias(merge::DAY))
+            .collect()
+            .ctx(|| format!("finding the days of {dataset} rows"))?
+            .partition_by_stable([merge::DAY], true)
+            .ctx(|| format!("splitting {dataset} by day"))?;
+        by_day
+            .into_iter()
+            .map(|rows| {
+                let day = day_of(rows.column(merge::DAY).ctx(|| "day column".into())?)?;
+                let rows = rows
+                    .drop(merge::DAY)
+                    .ctx(|| "dropping the day column".into())?;
+                Ok((day, vec![rows]))
+            })
+            .collect()
+    }
+
     pub(super) fn stage_batch(
         &self,
         batch: &Batch,
@@ -62,20 +94,7 @@ impl Lake {
         let mut parts: Vec<DataFrame> = Vec::new();
         if spec.key.contains(&spec.partition_by) {
             // a row's key fixes its partition: merge day by day, so memory stays near one day
-            let by_day = batch
-                .rows
-                .clone()
-                .lazy()
-                .with_column(merge::day_expr(dataset).alias(merge::DAY))
-                .collect()
-                .ctx(|| format!("finding the days of {dataset} rows"))?
-                .partition_by_stable([merge::DAY], true)
-                .ctx(|| format!("splitting {dataset} by day"))?;
-            for day_rows in by_day {
-                let day = day_of(day_rows.column(merge::DAY).ctx(|| "day column".into())?)?;
-                let day_rows = day_rows
-                    .drop(merge::DAY)
-                    .ctx(|| "dropping the day column".into())?;
+            for (day, slices) in self.batch_days(batch)? {
                 let target_rel = rel(
                     &self.root,
                     &self
@@ -90,8 +109,35 @@ impl Lake {
                     old_files.extend(files.iter().cloned());
                     files
                 };
-                let existing = without_removed(scan_files(dataset, &files)?);
                 touched.insert(day);
+                if let [only] = slices.as_slice()
+                    && batch.sorted
+                    && !insert_only
+                    && files.is_empty()
+                    && remove.is_none()
+                {
+                    // a new day from one export whose rows are in key order, each key once:
+                    // what the merge would give, without sorting again
+                    let mut part = only
+                        .select(spec.columns.iter().map(|c| c.name))
+                        .ctx(|| format!("the rows of {dataset}"))?;
+                    part.with_column(Column::new_scalar(
+                        merge::DAY.into(),
+                        Scalar::from(day),
+                        part.height(),
+                    ))
+                    .ctx(|| "day column".into())?;
+                    parts.push(part);
+                    continue;
+                }
+                let mut slices = slices.into_iter();
+                let mut day_rows = slices.next().unwrap_or_default();
+                for s in slices {
+                    day_rows
+                        .vstack_mut_owned(s)
+                        .ctx(|| format!("joining {dataset} rows of one day"))?;
+                }
+                let existing = without_removed(scan_files(dataset, &files)?);
                 parts.push(if insert_only {
                     merge::insert_missing(dataset, existing, day_rows.lazy())?
                 } else if files.is_empty() && merge::keys_distinct(dataset, &day_rows)? {
