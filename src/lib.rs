@@ -12,6 +12,8 @@ pub mod error;
 pub mod forecast;
 pub mod gate;
 pub mod generate;
+#[cfg(target_os = "linux")]
+pub mod huge_pages;
 pub mod ingest;
 pub mod knobs;
 pub mod lake;

@@ -8,6 +8,10 @@ use clap::Parser;
 use opsbench::cli::{Cli, LogFormat};
 use opsbench::error::exit;
 
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: opsbench::huge_pages::LargeOnHugePages = opsbench::huge_pages::LargeOnHugePages;
+
 fn init_logging(format: LogFormat, quiet: bool) {
     let default = if quiet { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("OPSBENCH_LOG")

@@ -1,8 +1,9 @@
-//! The fast path for plain CSV exports: polars' multi-threaded CSV reader splits the file into
-//! text columns, and the validator ([`FileBuilder`], the same rules as every other format)
-//! runs over those columns in pieces on every core. It does no I/O of its own: the caller
-//! hands it the file's bytes (which it has just hashed) and falls back to the record reader of
-//! `read.rs` when this returns `None`.
+//! The fast path for plain CSV exports: the file (already in memory, just hashed) is cut into
+//! pieces at line ends, and on every core each piece is split into cells and validated in the
+//! same pass: a piece that breaks no rule goes straight into typed columns ([`clean`]), any
+//! other through the row-by-row validator ([`FileBuilder`], the rules every format gets).
+//! Nothing reads the file twice. It does no I/O of its own: the caller falls back to the
+//! record reader of `read.rs` when this returns `None`.
 //!
 //! Only files where every record is one physical line, so that a row's index gives its line
 //! for the quarantine, take this path: no `"` anywhere (no quoted field can span lines), no
@@ -12,20 +13,19 @@
 //! messages; the result is the same, only slower. It must never decide a row's fate itself.
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 
 use chrono_tz::Tz;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::clean;
+use super::clean::{self, Clean};
 use super::read::{Mapper, Record};
 use super::validate::{self, BadRow, FileBuilder, RuleCount};
 use crate::error::{PolarsContext, Result};
 use crate::schema::{Dataset, Rule};
 
-/// Rows validated per piece (one piece per task on the thread pool).
-const PIECE_ROWS: usize = 1 << 16;
+/// Bytes per piece (one piece per task on the thread pool), cut at the next line end.
+const PIECE_BYTES: usize = 2 << 20;
 
 /// The largest export read whole into memory; a larger one streams through the record reader.
 pub const MAX_BYTES: u64 = 512 << 20;
@@ -56,47 +56,32 @@ pub fn read(
     let Ok((mapping, unknown_columns)) = mapper.map_checked(&header) else {
         return Ok(None);
     };
-    let schema: Schema = (1..=header.len())
-        .map(|i| Field::new(format!("column_{i}").into(), DataType::String))
-        .collect();
-    let Ok(text) = CsvReadOptions::default()
-        .with_has_header(false)
-        .with_schema(Some(Arc::new(schema)))
-        .map_parse_options(|p| p.with_missing_is_null(false).with_quote_char(None))
-        .into_reader_with_file_handle(Cursor::new(data))
-        .finish()
-    else {
+    let Ok(text) = std::str::from_utf8(data) else {
         return Ok(None);
     };
-    // polars refuses a line with too many fields and fills a short one, so the file is one
-    // record per line, each of the header's width, exactly when the row count is the line
-    // count and the separators are (width - 1) per line
-    let (mut newlines, mut separators) = (0usize, 0usize);
-    for b in data {
-        newlines += usize::from(*b == b'\n');
-        separators += usize::from(*b == b',');
+    let pieces = cut(text);
+    let lines: Vec<usize> = pieces
+        .par_iter()
+        .map(|p| p.bytes().filter(|b| *b == b'\n').count() + usize::from(!p.ends_with('\n')))
+        .collect();
+    // the header is line 1 and every record is one line
+    let mut first_line = Vec::with_capacity(pieces.len());
+    let mut next = 2u64;
+    for n in &lines {
+        first_line.push(next);
+        next += *n as u64;
     }
-    let lines = newlines + usize::from(!data.ends_with(b"\n"));
-    if text.height() != lines
-        || separators != lines * (header.len() - 1)
-        || text.columns().iter().any(|c| c.null_count() > 0)
-    {
-        return Ok(None);
-    }
-    let pieces: Vec<Result<Piece>> = (0..text.height().div_ceil(PIECE_ROWS))
-        .into_par_iter()
-        .map(|p| {
-            let start = p * PIECE_ROWS;
-            let len = PIECE_ROWS.min(text.height() - start);
-            validate_piece(
-                &text.slice(start as i64, len),
-                start,
-                &header,
-                &mapping,
-                dataset,
-                tz,
-            )
-        })
+    let job = Job {
+        header: &header,
+        mapping: &mapping,
+        dataset,
+        tz,
+    };
+    let pieces: Vec<Result<Option<Piece>>> = pieces
+        .par_iter()
+        .zip(lines)
+        .zip(first_line)
+        .map(|((text, rows), first)| job.piece(text, rows, first))
         .collect();
     let mut out = Validated {
         frame: DataFrame::empty(),
@@ -107,7 +92,9 @@ pub fn read(
     };
     let mut frames = Vec::with_capacity(pieces.len());
     for piece in pieces {
-        let piece = piece?;
+        let Some(piece) = piece? else {
+            return Ok(None);
+        };
         frames.push(piece.frame);
         out.bad.extend(piece.bad);
         validate::absorb_rules(&mut out.rules, piece.rules);
@@ -115,6 +102,25 @@ pub fn read(
     }
     out.frame = stack(frames)?;
     Ok(Some(out))
+}
+
+/// `text` in pieces of about [`PIECE_BYTES`], each ending at a line end (but the last).
+fn cut(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = match bytes.get(start + PIECE_BYTES..) {
+            Some(rest) => {
+                memchr::memchr(b'\n', rest).map_or(bytes.len(), |i| start + PIECE_BYTES + i + 1)
+            }
+            None => bytes.len(),
+        };
+        // a line end is ASCII, so `end` is a character boundary
+        pieces.push(&text[start..end]);
+        start = end;
+    }
+    pieces
 }
 
 /// The header fields and the data lines of a file of the plain shape, if it is one.
@@ -144,68 +150,82 @@ struct Piece {
     rows_read: u64,
 }
 
-/// Validate the rows of one piece (`first` is the index of its first row in the file).
-fn validate_piece(
-    text: &DataFrame,
-    first: usize,
-    header: &[String],
-    mapping: &[Option<usize>],
+/// What every piece of one file shares.
+struct Job<'a> {
+    header: &'a [String],
+    mapping: &'a [Option<usize>],
     dataset: Dataset,
     tz: Tz,
-) -> Result<Piece> {
-    let columns: Vec<&StringChunked> = text
-        .columns()
-        .iter()
-        .map(|c| c.str())
-        .collect::<PolarsResult<_>>()
-        .ctx(|| "reading the text columns".into())?;
-    // the header is line 1 and every record is one line
-    let first_line = first as u64 + 2;
-    if let Some(frame) = clean::piece(&columns, mapping, dataset, tz, first_line)? {
-        return Ok(Piece {
-            rows_read: frame.height() as u64,
-            frame,
-            bad: Vec::new(),
-            rules: BTreeMap::new(),
-        });
-    }
-    let mut iters: Vec<_> = columns.iter().map(|c| c.iter()).collect();
-    let ncols = dataset.spec().columns.len();
-    let mut builder = FileBuilder::with_capacity(dataset, tz, text.height());
-    let mut texts: Vec<&str> = Vec::with_capacity(header.len());
-    let mut cells: Vec<Option<&str>> = vec![None; ncols];
-    for row in 0..text.height() {
-        texts.clear();
-        texts.extend(iters.iter_mut().map(|it| it.next().flatten().unwrap_or("")));
-        cells.iter_mut().for_each(|c| *c = None);
-        for (t, m) in texts.iter().zip(mapping) {
-            if let Some(idx) = m {
-                cells[*idx] = Some(t);
+}
+
+impl Job<'_> {
+    /// Validate the `rows` lines of one piece, the first being line `first`; `None` when a
+    /// line is ragged (the file is then not plain).
+    fn piece(&self, text: &str, rows: usize, first: u64) -> Result<Option<Piece>> {
+        let width = self.header.len();
+        if clean::covers(self.dataset) {
+            match clean::piece(
+                text,
+                rows,
+                width,
+                self.mapping,
+                self.dataset,
+                self.tz,
+                first,
+            )? {
+                Clean::Rows(frame) => {
+                    return Ok(Some(Piece {
+                        rows_read: frame.height() as u64,
+                        frame,
+                        bad: Vec::new(),
+                        rules: BTreeMap::new(),
+                    }));
+                }
+                Clean::Ragged => return Ok(None),
+                Clean::Rules => {}
             }
         }
-        let raw = || {
-            let map: serde_json::Map<String, serde_json::Value> = header
-                .iter()
-                .zip(&texts)
-                .map(|(h, t)| (h.clone(), serde_json::Value::String((*t).to_string())))
-                .collect();
-            serde_json::Value::Object(map).to_string()
-        };
-        builder.push(Record {
-            line: first_line + row as u64,
-            cells: &cells,
-            raw: &raw,
-        });
+        let ncols = self.dataset.spec().columns.len();
+        let mut builder = FileBuilder::with_capacity(self.dataset, self.tz, rows);
+        let mut texts: Vec<&str> = Vec::with_capacity(width);
+        let mut cells: Vec<Option<&str>> = vec![None; ncols];
+        for (i, line) in text.split_terminator('\n').enumerate() {
+            texts.clear();
+            texts.extend(line.split(','));
+            if texts.len() != width {
+                return Ok(None);
+            }
+            cells.iter_mut().for_each(|c| *c = None);
+            for (t, m) in texts.iter().zip(self.mapping) {
+                if let Some(idx) = m {
+                    cells[*idx] = Some(t);
+                }
+            }
+            let raw = || {
+                let map: serde_json::Map<String, serde_json::Value> = self
+                    .header
+                    .iter()
+                    .zip(&texts)
+                    .map(|(h, t)| (h.clone(), serde_json::Value::String((*t).to_string())))
+                    .collect();
+                serde_json::Value::Object(map).to_string()
+            };
+            builder.push(Record {
+                line: first + i as u64,
+                cells: &cells,
+                raw: &raw,
+            });
+        }
+        let bad = std::mem::take(&mut builder.bad);
+        let rules = std::mem::take(&mut builder.rules);
+        let rows_read = builder.rows_read;
+        Ok(Some(Piece {
+            frame: builder.finish()?,
+            bad,
+            rules,
+            rows_read,
+        }))
     }
-    let bad = std::mem::take(&mut builder.bad);
-    let rules = std::mem::take(&mut builder.rules);
-    let rows_read = builder.rows_read;
-    Ok(Piece {
-        frame: builder.finish()?,
-        bad,
-        rules,
-        rows_read,
-    })
 }
 
 fn stack(frames: Vec<DataFrame>) -> Result<DataFrame> {

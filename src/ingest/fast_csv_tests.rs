@@ -94,21 +94,35 @@ fn clean_and_dirty_files_match_the_record_reader() {
 
 #[test]
 fn a_bad_row_past_the_first_piece_keeps_its_line() {
+    // lines of 26 bytes or more: well over one piece
+    let n = PIECE_BYTES / 16;
     let mut csv = String::from("ts,region,ccu\n");
-    for i in 0..PIECE_ROWS + 10 {
-        let ccu = if i == PIECE_ROWS + 3 {
+    for i in 0..n {
+        let ccu = if i == n - 7 {
             "-1".to_string()
         } else {
             i.to_string()
         };
         csv.push_str(&format!("2026-01-01T00:00:00Z,r{i},{ccu}\n"));
     }
+    assert!(cut(&csv).len() > 1);
     let f = fast(csv.as_bytes(), Dataset::Ccu).unwrap();
-    assert_eq!(f.rows_read, PIECE_ROWS as u64 + 10);
+    assert_eq!(f.rows_read, n as u64);
     assert_eq!(f.bad.len(), 1);
     // the header is line 1, row i is line i + 2
-    assert_eq!(f.bad[0].line, PIECE_ROWS as u64 + 5);
-    assert_eq!(f.frame.height(), PIECE_ROWS + 9);
+    assert_eq!(f.bad[0].line, (n - 7) as u64 + 2);
+    assert_eq!(f.frame.height(), n - 1);
+    let lines = f.frame.column("_line").unwrap().u64().unwrap();
+    assert_eq!(lines.get(n - 2), Some(n as u64 + 1));
+}
+
+#[test]
+fn pieces_end_at_line_ends_and_cover_the_text() {
+    let text = "a,1\n".repeat(PIECE_BYTES / 2) + "b,2";
+    let pieces = cut(&text);
+    assert!(pieces.len() > 1);
+    assert_eq!(pieces.concat(), text);
+    assert!(pieces[..pieces.len() - 1].iter().all(|p| p.ends_with('\n')));
 }
 
 #[test]

@@ -271,9 +271,12 @@ fn read_one(
         .map(|(_, c)| c.rows)
         .sum();
     report.rules = rules;
-    let frame = frame
-        .drop("_line")
-        .ctx(|| "dropping the line column".into())?;
+    let frame = match frame.get_column_index("_line") {
+        Some(_) => frame
+            .drop("_line")
+            .ctx(|| "dropping the line column".into())?,
+        None => frame,
+    };
     Ok(FileResult {
         report,
         rows: Some((frame, in_key_order)),
@@ -339,7 +342,10 @@ fn dedupe_file(
             dropped.sort_unstable();
             count_duplicates(dataset, &frame, &dropped, rules)?;
         }
+        // the caller drops the line column next: do not copy it
         let kept = frame
+            .drop("_line")
+            .ctx(|| "dropping the line column".into())?
             .take(&IdxCa::from_vec("".into(), keep))
             .ctx(|| format!("ordering the rows of {dataset} by key"))?;
         return Ok((kept, true));
@@ -429,7 +435,7 @@ fn concat_with_seq(dataset: Dataset, frames: Vec<DataFrame>) -> Result<DataFrame
         }
         first
     };
-    out.rechunk_mut();
+    // no rechunk: each export's rows stay one chunk, and a day cut from them is written as is
     let n = out.height() as u64;
     out.with_column(Column::new("_seq".into(), (1..=n).collect::<Vec<u64>>()))
         .ctx(|| "numbering rows".into())?;
@@ -484,14 +490,15 @@ mod tests {
         let mut rules = BTreeMap::new();
         let (kept, sorted) = dedupe_file(Dataset::Ccu, frame.clone(), &mut rules).unwrap();
         assert!(sorted);
-        let lines: Vec<u64> = kept
-            .column("_line")
+        // lines 5, 3 and 6 (the line column is dropped)
+        let ccu: Vec<i64> = kept
+            .column("ccu")
             .unwrap()
-            .u64()
+            .i64()
             .unwrap()
             .into_no_null_iter()
             .collect();
-        assert_eq!(lines, vec![5, 3, 6]);
+        assert_eq!(ccu, vec![4, 2, 5]);
         let dup = &rules[&Rule::DuplicateKey];
         assert_eq!(dup.rows, 2);
         let example_lines: Vec<u64> = dup.examples.iter().map(|e| e.line).collect();
@@ -506,6 +513,8 @@ mod tests {
             )
             .unwrap()
             .sort(["ts", "region", "shard"], SortMultipleOptions::default())
+            .unwrap()
+            .drop("_line")
             .unwrap();
         assert!(kept.equals_missing(&theirs));
     }

@@ -207,28 +207,33 @@ impl Lake {
             while let Some(batch) = next()? {
                 let batch: &Batch = &batch;
                 let started = std::time::Instant::now();
-                self.stage_provenance(batch, &run_id, &mut intent)?;
-                let provenance_s = started.elapsed().as_secs_f64();
                 let remove = replace_keys
                     .iter()
                     .find(|(d, k)| *d == batch.dataset && k.height() > 0)
                     .map(|(_, k)| k);
-                self.stage_batch(
-                    batch,
-                    &run_id,
-                    &mut intent,
-                    &mut summary,
-                    StageHow {
-                        insert_only,
-                        remove,
+                // the export's keys are written beside its rows
+                let (provenance, staged) = rayon::join(
+                    || self.stage_provenance(batch, &run_id),
+                    || {
+                        self.stage_batch(
+                            batch,
+                            &run_id,
+                            &mut intent,
+                            &mut summary,
+                            StageHow {
+                                insert_only,
+                                remove,
+                            },
+                            &mut staged_days,
+                        )
                     },
-                    &mut staged_days,
-                )?;
+                );
+                staged?;
+                intent.adds.extend(provenance?);
                 tracing::debug!(
                     dataset = %batch.dataset,
                     rows = batch.rows.height(),
-                    provenance_s,
-                    rows_s = started.elapsed().as_secs_f64() - provenance_s,
+                    seconds = started.elapsed().as_secs_f64(),
                     "staged a batch"
                 );
                 if batch.files.iter().any(|f| f.outcome == Outcome::Loaded) {

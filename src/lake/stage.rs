@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::{Lake, ensure_parent, is_hidden, merge, provenance, rel, scan_files, txn};
 use crate::error::{PolarsContext, Result};
@@ -13,26 +14,31 @@ use crate::ingest::Batch;
 use crate::schema::Dataset;
 
 impl Lake {
-    /// Keep the keys each loaded export gave (see `provenance`).
+    /// Keep the keys each loaded export gave (see `provenance`): writes one file per export,
+    /// on every core, and returns what the intent must add (staged path, target path).
     pub(super) fn stage_provenance(
         &self,
         batch: &Batch,
         run_id: &str,
-        intent: &mut txn::Intent,
-    ) -> Result<()> {
+    ) -> Result<Vec<(String, String)>> {
         let staging = txn::staging_dir(&self.root, run_id);
         let mut offset = 0usize;
+        let mut files = Vec::with_capacity(batch.file_rows.len());
         for (sha, n) in &batch.file_rows {
-            let rows = batch.rows.slice(offset as i64, *n);
+            files.push((sha, batch.rows.slice(offset as i64, *n)));
             offset += n;
-            let mut keys = provenance::keys_of(batch.dataset, &rows)?;
-            let target_rel = provenance::rel_path(batch.dataset, sha);
-            let staged = staging.join(&target_rel);
-            ensure_parent(&staged)?;
-            crate::report::table_csv::write_parquet(&mut keys, &staged)?;
-            intent.adds.push((rel(&self.root, &staged), target_rel));
         }
-        Ok(())
+        files
+            .into_par_iter()
+            .map(|(sha, rows)| {
+                let mut keys = provenance::keys_of(batch.dataset, &rows)?;
+                let target_rel = provenance::rel_path(batch.dataset, sha);
+                let staged = staging.join(&target_rel);
+                ensure_parent(&staged)?;
+                crate::report::table_csv::write_parquet(&mut keys, &staged)?;
+                Ok((rel(&self.root, &staged), target_rel))
+            })
+            .collect()
     }
 
     /// The partition days holding a row with one of `keys`.

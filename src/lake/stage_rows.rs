@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::{
     CommitSummary, Lake, StageHow, day_of, ensure_parent, merge, partition_files, provenance, rel,
@@ -174,6 +175,8 @@ impl Lake {
                     .ctx(|| format!("splitting {dataset} by day"))?;
             }
         }
+        // the partitions are written on every core; what the commit records stays in day order
+        let mut writes: Vec<(DataFrame, PathBuf)> = Vec::with_capacity(parts.len());
         for mut part in parts {
             let day = part
                 .column(merge::DAY)
@@ -191,12 +194,15 @@ impl Lake {
             let target_rel = rel(&self.root, &target);
             let staged = staging.join(&target_rel);
             ensure_parent(&staged)?;
-            crate::report::table_csv::write_parquet(&mut part, &staged)?;
             if staged_days.insert((dataset, day)) {
                 intent.adds.push((rel(&self.root, &staged), target_rel));
                 summary.partitions += 1;
             }
+            writes.push((part, staged));
         }
+        writes.into_par_iter().try_for_each(|(mut part, staged)| {
+            crate::report::table_csv::write_parquet(&mut part, &staged)
+        })?;
         // partitions that only lose the replaced keys
         if let Some(keys) = remove {
             for day in self.days_holding(dataset, keys)?.difference(&touched) {
