@@ -148,6 +148,84 @@ pub fn days_of_sorted_runs(
     Ok(Some(out))
 }
 
+/// One part of a row's key, ordered like polars sorts: null first.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyPart {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+/// The key of row `row`, or `None` for a key column of another type.
+fn key_at(frame: &DataFrame, key: &[&str], row: usize) -> Result<Option<Vec<KeyPart>>> {
+    let mut out = Vec::with_capacity(key.len());
+    for k in key {
+        let v = frame
+            .column(k)
+            .and_then(|c| c.get(row))
+            .ctx(|| format!("key column `{k}`"))?;
+        out.push(match v {
+            AnyValue::Null => KeyPart::Null,
+            AnyValue::Int64(v) | AnyValue::Datetime(v, _, _) => KeyPart::Int(v),
+            AnyValue::Date(v) => KeyPart::Int(i64::from(v)),
+            AnyValue::String(s) => KeyPart::Text(s.to_string()),
+            AnyValue::StringOwned(s) => KeyPart::Text(s.to_string()),
+            _ => return Ok(None),
+        });
+    }
+    Ok(Some(out))
+}
+
+/// Rows of one partition day given as runs (canonical columns), each sorted by the dataset's
+/// key and holding each key once: when no key is in two runs, the rows in key order, which is
+/// what [`merge`] gives them (there is nothing to upsert). Runs whose key ranges do not
+/// overlap are laid end to end; others (an export cutting a day in the middle of one sample
+/// time) are ordered by [`crate::ingest::order`]. `None` when a key is in two runs or cannot
+/// be ordered here: the caller merges.
+pub fn disjoint_runs(dataset: Dataset, runs: Vec<DataFrame>) -> Result<Option<DataFrame>> {
+    let key = sort_columns(dataset);
+    if dataset == Dataset::Cost {
+        return Ok(None);
+    }
+    let mut bounds = Vec::with_capacity(runs.len());
+    for run in runs.into_iter().filter(|r| r.height() > 0) {
+        let (Some(first), Some(last)) = (
+            key_at(&run, &key, 0)?,
+            key_at(&run, &key, run.height() - 1)?,
+        ) else {
+            return Ok(None);
+        };
+        bounds.push((first, last, run));
+    }
+    bounds.sort_by(|a, b| a.0.cmp(&b.0));
+    let disjoint = bounds.windows(2).all(|w| w[0].1 < w[1].0);
+    let mut it = bounds.into_iter().map(|(_, _, run)| run);
+    let Some(mut out) = it.next() else {
+        return Ok(None);
+    };
+    for run in it {
+        out.vstack_mut_owned(run)
+            .ctx(|| format!("joining {dataset} rows of one day"))?;
+    }
+    if disjoint {
+        return Ok(Some(out));
+    }
+    let Some(rows) = crate::ingest::order::sorted_keys(&out, &key)? else {
+        return Ok(None);
+    };
+    if rows
+        .windows(2)
+        .any(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+    {
+        return Ok(None);
+    }
+    let idx = IdxCa::from_vec(PlSmallStr::EMPTY, rows.into_iter().map(|r| r.2).collect());
+    Ok(Some(
+        out.take(&idx)
+            .ctx(|| format!("ordering {dataset} rows of one day"))?,
+    ))
+}
+
 /// Whether the rows (canonical columns) hold each key of the dataset at most once.
 pub fn keys_distinct(dataset: Dataset, rows: &DataFrame) -> Result<bool> {
     let distinct = rows

@@ -198,7 +198,7 @@ impl Lake {
         };
         let mut manifest = self.manifest()?;
         let mut datasets = Vec::new();
-        let mut staged_days: BTreeSet<(Dataset, i32)> = BTreeSet::new();
+        let mut staged_days = stage_rows::StagedDays::default();
         let result = (|| -> Result<()> {
             if let Some((dataset, q)) = &replace_quarantine {
                 self.stage_quarantine_replacement(*dataset, q, &run_id, &mut intent)?;
@@ -274,6 +274,7 @@ impl Lake {
                     });
                 }
             }
+            self.stage_held(&run_id, &mut intent, &mut summary, &mut staged_days)?;
             if intent.adds.is_empty() && intent.removes.is_empty() && datasets.is_empty() {
                 return Ok(());
             }
