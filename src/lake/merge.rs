@@ -166,7 +166,9 @@ fn key_at(frame: &DataFrame, key: &[&str], row: usize) -> Result<Option<Vec<KeyP
             .ctx(|| format!("key column `{k}`"))?;
         out.push(match v {
             AnyValue::Null => KeyPart::Null,
-            AnyValue::Int64(v) | AnyValue::Datetime(v, _, _) => KeyPart::Int(v),
+            AnyValue::Int64(v) | AnyValue::Datetime(v, _, _) | AnyValue::DatetimeOwned(v, _, _) => {
+                KeyPart::Int(v)
+            }
             AnyValue::Date(v) => KeyPart::Int(i64::from(v)),
             AnyValue::String(s) => KeyPart::Text(s.to_string()),
             AnyValue::StringOwned(s) => KeyPart::Text(s.to_string()),
@@ -397,5 +399,73 @@ mod tests {
         ]);
         let out = merge(Dataset::Incidents, existing, batch).unwrap();
         assert_eq!(titles(&out), vec!["new-a", "old-b", "new-c", "new-d"]);
+    }
+
+    fn ccu(rows: &[(i64, &str, &str, i64)]) -> DataFrame {
+        DataFrame::new_infer_height(vec![
+            Series::new("ts".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>())
+                .cast(&DataType::Datetime(
+                    TimeUnit::Microseconds,
+                    Some(TimeZone::UTC),
+                ))
+                .unwrap()
+                .into(),
+            Series::new(
+                "region".into(),
+                rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new("ccu".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()).into(),
+            Series::new("shard".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()).into(),
+        ])
+        .unwrap()
+    }
+
+    fn ccu_values(df: &DataFrame) -> Vec<i64> {
+        df.column("ccu")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect()
+    }
+
+    #[test]
+    fn runs_that_do_not_overlap_are_laid_end_to_end_in_key_order() {
+        let early = ccu(&[(1, "eu", "s1", 1), (1, "eu", "s2", 2)]);
+        let late = ccu(&[(2, "eu", "s1", 3)]);
+        let out = disjoint_runs(Dataset::Ccu, vec![late, DataFrame::empty(), early])
+            .unwrap()
+            .unwrap();
+        assert_eq!(ccu_values(&out), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn runs_cut_within_one_time_are_ordered_like_a_sort() {
+        // an export ends in the middle of minute 1's shards, the next starts there
+        let a = ccu(&[(0, "eu", "s1", 1), (1, "eu", "s1", 2), (1, "eu", "s9", 3)]);
+        let b = ccu(&[(1, "eu", "s10", 4), (1, "eu", "s11", 5), (2, "eu", "s1", 6)]);
+        let both = concat_frames(&[a.clone(), b.clone()]);
+        let sorted = both
+            .sort(["ts", "region", "shard"], SortMultipleOptions::default())
+            .unwrap();
+        let out = disjoint_runs(Dataset::Ccu, vec![a, b]).unwrap().unwrap();
+        assert_eq!(ccu_values(&out), ccu_values(&sorted));
+        assert_eq!(ccu_values(&out), vec![1, 2, 4, 5, 3, 6]);
+    }
+
+    #[test]
+    fn a_key_in_two_runs_is_left_to_the_merge() {
+        let a = ccu(&[(1, "eu", "s1", 1), (2, "eu", "s1", 2)]);
+        let b = ccu(&[(2, "eu", "s1", 9)]);
+        assert!(disjoint_runs(Dataset::Ccu, vec![a, b]).unwrap().is_none());
+    }
+
+    fn concat_frames(frames: &[DataFrame]) -> DataFrame {
+        let mut out = frames[0].clone();
+        for f in &frames[1..] {
+            out.vstack_mut(f).unwrap();
+        }
+        out
     }
 }
