@@ -26,7 +26,7 @@ pub struct IngestRun {
 /// Input bytes read into memory at a time for datasets whose key fixes the partition (CCU,
 /// SLO, activity, capacity): their exports are read and staged chunk by chunk within the one
 /// commit, so a run's memory follows the chunk, not the night's exports.
-const CHUNK_BYTES: u64 = 256 * 1024 * 1024;
+const CHUNK_BYTES: u64 = 128 * 1024 * 1024;
 
 /// The files of a dataset in the chunks they are read in. `OPSBENCH_INGEST_CHUNK_BYTES` sets
 /// the chunk size (for tests and for machines with little memory).

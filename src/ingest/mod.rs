@@ -227,12 +227,18 @@ fn read_one(
             Ok(b) => b,
             Err(e) => return refused(report, e.to_string()),
         };
-        report.sha256 = format!("{:x}", Sha256::digest(&bytes));
+        // hashing runs beside the parse (an export loaded before under another name is parsed
+        // for nothing: rare, and cheaper than hashing first on one core)
+        let (sha, parsed) = rayon::join(
+            || format!("{:x}", Sha256::digest(&bytes)),
+            || fast_csv::read(&bytes, &mapper, dataset, opts.input_tz),
+        );
+        report.sha256 = sha;
         report.size_bytes = bytes.len() as u64;
         if already_loaded(&report.sha256) {
             return skipped(report);
         }
-        fast = fast_csv::read(&bytes, &mapper, dataset, opts.input_tz)?;
+        fast = parsed?;
     } else {
         match hash_file(path) {
             Ok((sha, size)) => {

@@ -25,16 +25,30 @@ pub fn sorted_keys(frame: &DataFrame, key: &[&str]) -> Result<Option<Vec<KeyRow>
         return Ok(None);
     }
     let column = |name: &str| frame.column(name).ctx(|| format!("key column `{name}`"));
-    let Some(first) = first_codes(column(key[0])?)? else {
-        return Ok(None);
-    };
-    let mut rest = vec![0u64; n];
-    for (i, name) in key[1..].iter().enumerate() {
+    let mut rest_columns = Vec::with_capacity(key.len() - 1);
+    for name in &key[1..] {
         let c = column(name)?;
         if c.dtype() != &DataType::String {
             return Ok(None);
         }
-        let codes = text_codes(c.str().ctx(|| format!("key column `{name}`"))?);
+        rest_columns.push(c.str().ctx(|| format!("key column `{name}`"))?);
+    }
+    // each column's codes on its own core
+    let first = column(key[0])?;
+    let (first, rest_codes) = rayon::join(
+        || first_codes(first),
+        || {
+            rest_columns
+                .par_iter()
+                .map(|c| text_codes(c))
+                .collect::<Vec<_>>()
+        },
+    );
+    let Some(first) = first? else {
+        return Ok(None);
+    };
+    let mut rest = vec![0u64; n];
+    for (i, codes) in rest_codes.into_iter().enumerate() {
         let shift = if i == 0 { 32 } else { 0 };
         rest.iter_mut()
             .zip(codes)
