@@ -35,8 +35,6 @@ use crate::schema::Dataset;
 /// Bump when the aggregate's definition or layout changes: every day is then recomputed.
 const CCU_SAMPLES_VERSION: &str = "ccu_samples/1";
 
-const DAY_US: i64 = 86_400_000_000;
-
 /// What a call found: how many days were read back and how many recomputed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DailyStats {
@@ -133,68 +131,34 @@ impl Lake {
         Ok(Some((samples, stats)))
     }
 
-    /// Scan the partitions of the days in `todo` once, sum per (region, ts), and store each
-    /// day's aggregate; returns them by day.
+    /// Sum the partitions of the days in `todo` per (region, ts), one day after the other
+    /// (polars spreads each over the cores; memory follows a day, not the history), and store
+    /// each day's aggregate; returns them by day. A partition day without rows gets an empty
+    /// aggregate, so it is not recomputed nightly.
     fn compute_days(
         &self,
         todo: &[(NaiveDate, Vec<PathBuf>, PathBuf)],
     ) -> Result<Vec<(NaiveDate, DataFrame)>> {
-        let files: Vec<PathBuf> = todo.iter().flat_map(|t| t.1.iter().cloned()).collect();
-        let summed = scan_files(Dataset::Ccu, &files)?
-            .select([
-                col("region"),
-                col("ts").dt().timestamp(TimeUnit::Microseconds).alias("ts"),
-                col("ccu").cast(DataType::Int64),
-            ])
-            .drop_nulls(None)
-            .group_by([col("region"), col("ts")])
-            .agg([col("ccu").sum()])
-            .with_column((col("ts").floor_div(lit(DAY_US))).alias("_day"))
-            .collect_with_engine(Engine::Streaming)
-            .ctx(|| "ccu summed over shards per sample".into())?
-            .unwrap_single()
-            .partition_by(["_day"], true)
-            .ctx(|| "ccu samples by day".into())?;
-        let out: Vec<Result<(NaiveDate, DataFrame)>> = summed
-            .into_par_iter()
-            .map(|part| {
-                let day = part
-                    .column("_day")
-                    .and_then(|c| c.i64().cloned())
-                    .ctx(|| "ccu sample day".into())?
-                    .get(0)
-                    .unwrap_or_default();
-                let date = super::day_to_date(day as i32);
-                let mut df = part
-                    .lazy()
-                    .select([col("region"), col("ts"), col("ccu")])
+        todo.iter()
+            .map(|(date, files, path)| {
+                let mut df = scan_files(Dataset::Ccu, files)?
+                    .select([
+                        col("region"),
+                        col("ts").dt().timestamp(TimeUnit::Microseconds).alias("ts"),
+                        col("ccu").cast(DataType::Int64),
+                    ])
+                    .drop_nulls(None)
+                    .group_by([col("region"), col("ts")])
+                    .agg([col("ccu").sum()])
                     .sort(["region", "ts"], SortMultipleOptions::default())
                     .collect()
-                    .ctx(|| format!("sorting the ccu samples of {date}"))?;
-                if let Some((_, _, path)) = todo.iter().find(|t| t.0 == date)
-                    && let Err(e) = write_cache(&mut df, path)
-                {
+                    .ctx(|| format!("ccu summed over shards per sample on {date}"))?;
+                if let Err(e) = write_cache(&mut df, path) {
                     tracing::warn!("could not keep the daily ccu aggregate of {date}: {e}");
                 }
-                Ok((date, df))
+                Ok((*date, df))
             })
-            .collect();
-        let out: Vec<(NaiveDate, DataFrame)> = out.into_iter().collect::<Result<_>>()?;
-        // a partition day without rows gets an empty aggregate, so it is not recomputed nightly
-        for (date, _, path) in todo {
-            if !out.iter().any(|(d, _)| d == date) {
-                let mut empty = DataFrame::new_infer_height(vec![
-                    Column::new_empty("region".into(), &DataType::String),
-                    Column::new_empty("ts".into(), &DataType::Int64),
-                    Column::new_empty("ccu".into(), &DataType::Int64),
-                ])
-                .ctx(|| "an empty ccu aggregate".into())?;
-                if let Err(e) = write_cache(&mut empty, path) {
-                    tracing::warn!("could not keep the daily ccu aggregate of {date}: {e}");
-                }
-            }
-        }
-        Ok(out)
+            .collect()
     }
 }
 
