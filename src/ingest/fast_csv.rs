@@ -28,7 +28,7 @@ use crate::schema::{Dataset, Rule};
 const PIECE_BYTES: usize = 2 << 20;
 
 /// The largest export read whole into memory; a larger one streams through the record reader.
-pub const MAX_BYTES: u64 = 512 << 20;
+pub const MAX_BYTES: u64 = 256 << 20;
 
 /// What reading and validating one file gave.
 pub struct Validated {
