@@ -216,35 +216,54 @@ fn metric_stages(
             "metric stage done"
         );
     };
-    let impact = incident_stage(ctx, lake, incidents.as_deref(), shared.ccu, out_dir, out)?;
-    lap("incidents, reliability, impact");
-    let links = change_stage(ctx, lake, incidents.as_deref(), out_dir, out)?;
-    lap("changes");
-    let mut flags = Vec::new();
-    if let Some(all) = incidents.as_deref() {
-        let input = causes::CausesInput {
-            incidents: all,
-            notes: &notes,
-            links: &links,
-            impact: impact.as_ref(),
-        };
-        flags.extend(causes::causes_stage(ctx, &input, out_dir, out)?);
-    }
-    lap("causes");
-    slo_stage(ctx, lake, catalog, out_dir, out)?;
-    lap("slo");
-    crate::commands::cost::cost_stage(ctx, lake, shared.ccu, out_dir, out)?;
-    lap("cost");
-    crate::commands::services::services_stage(
-        ctx,
-        lake,
-        catalog,
-        incidents.as_deref(),
-        shared.decisions,
-        out_dir,
-        out,
-    )?;
-    lap("services");
+    // The SLO stage reads and writes nothing the others do: it runs on its own thread (it
+    // drives polars from there, no rayon worker), and its outputs are put where a sequential
+    // run puts them, after the causes and before cost.
+    let slo = || -> Result<MetricsOut> {
+        let mut m = MetricsOut::default();
+        slo_stage(ctx, lake, catalog, out_dir, &mut m)?;
+        lap("slo");
+        Ok(m)
+    };
+    let (slo_out, rest, flags) = std::thread::scope(|scope| -> Result<_> {
+        let slo = scope.spawn(slo);
+        let impact = incident_stage(ctx, lake, incidents.as_deref(), shared.ccu, out_dir, out)?;
+        lap("incidents, reliability, impact");
+        let links = change_stage(ctx, lake, incidents.as_deref(), out_dir, out)?;
+        lap("changes");
+        let mut flags = Vec::new();
+        if let Some(all) = incidents.as_deref() {
+            let input = causes::CausesInput {
+                incidents: all,
+                notes: &notes,
+                links: &links,
+                impact: impact.as_ref(),
+            };
+            flags.extend(causes::causes_stage(ctx, &input, out_dir, out)?);
+        }
+        lap("causes");
+        let mut rest = MetricsOut::default();
+        crate::commands::cost::cost_stage(ctx, lake, shared.ccu, out_dir, &mut rest)?;
+        lap("cost");
+        crate::commands::services::services_stage(
+            ctx,
+            lake,
+            catalog,
+            incidents.as_deref(),
+            shared.decisions,
+            out_dir,
+            &mut rest,
+        )?;
+        lap("services");
+        let slo = slo.join().unwrap_or_else(|_| {
+            Err(crate::error::Error::Usage(
+                "internal: the SLO stage's thread panicked".into(),
+            ))
+        })?;
+        Ok((slo, rest, flags))
+    })?;
+    out.absorb(slo_out);
+    out.absorb(rest);
     let mut dq = quality::data_quality_with(manifest, &flags)?;
     write_table(out_dir, "data_quality", &mut dq, &mut out.written)?;
     Ok(())

@@ -23,17 +23,16 @@ fn next_odd(x: f64) -> usize {
     if n.is_multiple_of(2) { n + 1 } else { n }
 }
 
-/// The tricube weights of one loess window, kept for the next point: every interior point of
-/// a series has the same window shape (the same offsets and bandwidth), so its weights and
-/// their sum are the same numbers, computed once.
+/// The fit of one loess window shape, kept for the next point: every interior point of a
+/// series has the same window shape (the same offsets and bandwidth), and a local linear fit is
+/// then the same weighted sum of the window's values, so its coefficients are computed once
+/// and each point costs one pass over its window.
 #[derive(Default)]
 struct WeightCache {
-    /// (x − left, right − x, h) as bits, for integral `x` only.
-    key: Option<(u64, u64, u64)>,
-    weights: Vec<f64>,
-    sum: f64,
-    /// Each weight over the sum (`w / sum`, as the fit divides it).
-    shares: Vec<f64>,
+    /// (x − left, right − x, h, n − 1) as bits.
+    key: Option<(u64, u64, u64, u64)>,
+    /// The fitted value at `x` is `Σ coef[k] · y[left + k]`; empty when every weight is zero.
+    coef: Vec<f64>,
 }
 
 /// Tricube-weighted local linear fit of `y` (at positions 0..n) evaluated at `x`, using the `q`
@@ -43,8 +42,9 @@ fn loess_at(y: &[f64], q: usize, x: f64) -> Option<f64> {
     loess_at_with(y, q, x, &mut WeightCache::default())
 }
 
-/// [`loess_at`], reusing the weights of the previous point when its window has the same shape
-/// (the same values bit for bit, so the same result).
+/// [`loess_at`], reusing the coefficients of the previous point when its window has the same
+/// shape. Positions are taken relative to the window's left end, so the coefficients depend
+/// on the shape only.
 fn loess_at_with(y: &[f64], q: usize, x: f64, cache: &mut WeightCache) -> Option<f64> {
     let n = y.len();
     if n == 0 {
@@ -62,17 +62,18 @@ fn loess_at_with(y: &[f64], q: usize, x: f64, cache: &mut WeightCache) -> Option
         h += ((q - n) / 2) as f64;
     }
     let h = h.max(1e-9);
-    let key = (x.fract() == 0.0).then(|| {
-        (
-            (x - left as f64).to_bits(),
-            (right as f64 - x).to_bits(),
-            h.to_bits(),
-        )
-    });
-    if key.is_none() || cache.key != key {
+    let range = (n - 1) as f64;
+    let xr = x - left as f64;
+    let key = Some((
+        xr.to_bits(),
+        (right as f64 - x).to_bits(),
+        h.to_bits(),
+        range.to_bits(),
+    ));
+    if cache.key != key {
         let (h9, h1) = (0.999 * h, 0.001 * h);
-        let weight = |j: usize| {
-            let r = (j as f64 - x).abs();
+        let weight = |k: usize| {
+            let r = (k as f64 - xr).abs();
             if r <= h1 {
                 1.0
             } else if r <= h9 {
@@ -83,41 +84,42 @@ fn loess_at_with(y: &[f64], q: usize, x: f64, cache: &mut WeightCache) -> Option
                 0.0
             }
         };
-        cache.weights.clear();
-        cache.weights.extend((left..=right).map(weight));
-        cache.sum = cache.weights.iter().fold(0.0, |s, w| s + w);
-        let sum = cache.sum;
-        cache.shares.clear();
-        cache.shares.extend(cache.weights.iter().map(|w| w / sum));
+        let weights: Vec<f64> = (0..=right - left).map(weight).collect();
+        let sw = weights.iter().fold(0.0, |s, w| s + w);
+        cache.coef.clear();
+        if sw > 0.0 {
+            let a = weights
+                .iter()
+                .enumerate()
+                .fold(0.0, |s, (k, w)| s + w * k as f64)
+                / sw;
+            let c = weights.iter().enumerate().fold(0.0, |s, (k, w)| {
+                let d = k as f64 - a;
+                s + w / sw * d * d
+            });
+            let slope = if c.sqrt() > 0.001 * range {
+                (xr - a) / c
+            } else {
+                0.0
+            };
+            cache.coef.extend(
+                weights
+                    .iter()
+                    .enumerate()
+                    .map(|(k, w)| w / sw * (slope * (k as f64 - a) + 1.0)),
+            );
+        }
         cache.key = key;
     }
-    let weights = &cache.weights;
-    let sw = cache.sum;
-    let mut swj = 0.0;
-    for (j, wj) in (left..=right).zip(weights) {
-        swj += wj * j as f64;
-    }
-    if sw <= 0.0 {
+    if cache.coef.is_empty() {
         return None;
     }
-    let a = swj / sw;
-    let mut c = 0.0;
-    let shares = &cache.shares;
-    for (j, share) in (left..=right).zip(shares) {
-        let d = j as f64 - a;
-        c += share * d * d;
-    }
-    let range = (n - 1) as f64;
-    let slope = if c.sqrt() > 0.001 * range {
-        (x - a) / c
-    } else {
-        0.0
-    };
-    let mut v = 0.0;
-    for ((j, yj), share) in y.iter().enumerate().take(right + 1).skip(left).zip(shares) {
-        v += share * (slope * (j as f64 - a) + 1.0) * yj;
-    }
-    Some(v)
+    Some(
+        y[left..=right]
+            .iter()
+            .zip(&cache.coef)
+            .fold(0.0, |v, (yj, cj)| v + cj * yj),
+    )
 }
 
 /// Loess smoothing of `y` at every position.
