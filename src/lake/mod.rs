@@ -11,6 +11,7 @@
 
 pub mod compact;
 pub mod daily;
+mod daily_sums;
 pub mod delete;
 pub mod derived;
 pub mod evolve;
