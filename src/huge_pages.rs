@@ -48,3 +48,29 @@ unsafe impl GlobalAlloc for LargeOnHugePages {
         p
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_blocks_keep_their_bytes_through_realloc() {
+        let a = LargeOnHugePages;
+        let layout = Layout::from_size_align(LARGE + 12_345, 64).unwrap();
+        unsafe {
+            let p = a.alloc(layout);
+            assert!(!p.is_null());
+            assert_eq!(p as usize % 64, 0);
+            for i in 0..layout.size() {
+                *p.add(i) = (i % 251) as u8;
+            }
+            let q = a.realloc(p, layout, 3 * LARGE);
+            assert!(!q.is_null());
+            assert!((0..layout.size()).all(|i| *q.add(i) == (i % 251) as u8));
+            a.dealloc(q, Layout::from_size_align(3 * LARGE, 64).unwrap());
+            let z = a.alloc_zeroed(layout);
+            assert!((0..layout.size()).all(|i| *z.add(i) == 0));
+            a.dealloc(z, layout);
+        }
+    }
+}

@@ -221,7 +221,7 @@ fn metric_stages(
     // run puts them, after the causes and before cost.
     let slo = || -> Result<MetricsOut> {
         let mut m = MetricsOut::default();
-        slo_stage(ctx, lake, catalog, out_dir, &mut m)?;
+        crate::commands::slo::slo_stage(ctx, lake, catalog, out_dir, &mut m)?;
         lap("slo");
         Ok(m)
     };
@@ -269,18 +269,6 @@ fn metric_stages(
     Ok(())
 }
 
-/// The SLO targets of the catalogue's services (config `[services]` and OpenSLO documents).
-pub fn slo_knobs(
-    s: &crate::config::Settings,
-    catalog: &crate::catalog::Catalog,
-) -> crate::metrics::slo::SloKnobs {
-    crate::metrics::slo::SloKnobs {
-        interval_min: s.slo_interval_min,
-        per_service: catalog.slo_targets(),
-        ..Default::default()
-    }
-}
-
 /// The change-metric knobs of the settings.
 pub fn change_knobs(s: &crate::config::Settings) -> crate::metrics::changes::ChangeKnobs {
     crate::metrics::changes::ChangeKnobs {
@@ -291,32 +279,6 @@ pub fn change_knobs(s: &crate::config::Settings) -> crate::metrics::changes::Cha
         median: s.knobs.median,
         devlake: s.knobs.devlake,
     }
-}
-
-/// `slo_metrics`, its section and its actions (burn alerts, spent budgets).
-fn slo_stage(
-    ctx: &Ctx,
-    lake: &Lake,
-    catalog: &crate::catalog::Catalog,
-    out_dir: &Path,
-    out: &mut MetricsOut,
-) -> Result<()> {
-    use crate::metrics::{periods, slo};
-    if lake.files(Dataset::Slo)?.is_empty() {
-        out.sections.push(crate::report::slo_section::slo_missing());
-        return Ok(());
-    }
-    let s = &ctx.settings;
-    let as_of = ctx.as_of();
-    let (from, to) = s.window(as_of);
-    let ps = periods::periods(from, to, as_of, s.report_tz, s.knobs.week_start, true);
-    let knobs = slo_knobs(s, catalog);
-    let mut table = slo::slo_metrics(lake.scan(Dataset::Slo)?, &ps, as_of, &knobs)?;
-    write_table(out_dir, "slo_metrics", &mut table, &mut out.written)?;
-    let (section, actions) = crate::report::slo_section::slo_section(&table, &knobs)?;
-    out.sections.push(section);
-    out.actions.extend(actions);
-    Ok(())
 }
 
 /// `incident_links` and `change_metrics`, their section and headline figures.

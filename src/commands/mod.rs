@@ -20,6 +20,7 @@ mod report;
 mod run;
 mod schema;
 mod services;
+mod slo;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
