@@ -20,3 +20,5 @@ pub mod lake;
 pub mod metrics;
 pub mod report;
 pub mod schema;
+#[cfg(test)]
+pub(crate) mod test_util;

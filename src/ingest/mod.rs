@@ -497,14 +497,7 @@ mod tests {
         let (kept, sorted) = dedupe_file(Dataset::Ccu, frame.clone(), &mut rules).unwrap();
         assert!(sorted);
         // lines 5, 3 and 6 (the line column is dropped)
-        let ccu: Vec<i64> = kept
-            .column("ccu")
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
-        assert_eq!(ccu, vec![4, 2, 5]);
+        assert_eq!(crate::test_util::i64s(&kept, "ccu"), vec![4, 2, 5]);
         let dup = &rules[&Rule::DuplicateKey];
         assert_eq!(dup.rows, 2);
         let example_lines: Vec<u64> = dup.examples.iter().map(|e| e.line).collect();

@@ -137,14 +137,7 @@ mod tests {
         assert_eq!(got.len(), 2);
         let (d0, f0) = &got[0];
         assert_eq!(*d0, 0);
-        let ccu: Vec<i64> = f0
-            .column("ccu")
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
-        assert_eq!(ccu, vec![3, 4]);
+        assert_eq!(crate::test_util::i64s(f0, "ccu"), vec![3, 4]);
         assert_eq!(got[1].0, 1);
         // rows out of (ts, region) order are left to polars
         let unsorted = rows(&[

@@ -422,12 +422,7 @@ mod tests {
     }
 
     fn ccu_values(df: &DataFrame) -> Vec<i64> {
-        df.column("ccu")
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect()
+        crate::test_util::i64s(df, "ccu")
     }
 
     #[test]
