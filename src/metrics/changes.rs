@@ -637,3 +637,7 @@ pub fn to_frame(rows: &[ChangeRow]) -> Result<DataFrame> {
 #[cfg(test)]
 #[path = "changes_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "changes_fixture_tests.rs"]
+mod fixture_tests;
