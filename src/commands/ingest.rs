@@ -137,16 +137,35 @@ pub fn ingest_sets(
                     .map(|c| (*dataset, c)),
             );
         }
-        let mut plan = plan.into_iter();
-        let mut next = || -> Result<Option<crate::lake::BatchRef<'static>>> {
-            let Some((dataset, files)) = plan.next() else {
-                return Ok(None);
+        // the next chunk is read on another thread while this one stages (a rendezvous: at
+        // most the chunk being staged and the one being read are in memory)
+        std::thread::scope(|scope| -> Result<_> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Dataset, Batch)>>(0);
+            let read = &read;
+            scope.spawn(move || {
+                for (dataset, files) in plan {
+                    let batch = read(dataset, &files).map(|b| (dataset, b));
+                    let failed = batch.is_err();
+                    if tx.send(batch).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+            let mut next = || -> Result<Option<crate::lake::BatchRef<'static>>> {
+                // a closed channel: every chunk was read
+                let Ok(batch) = rx.recv() else {
+                    return Ok(None);
+                };
+                let (dataset, batch) = batch?;
+                reports.push((dataset, batch.files.clone()));
+                Ok(Some(crate::lake::BatchRef::Owned(batch)))
             };
-            let batch = read(dataset, &files)?;
-            reports.push((dataset, batch.files.clone()));
-            Ok(Some(crate::lake::BatchRef::Owned(batch)))
-        };
-        lake.commit_from(&lock, command, &mut next, ctx.now, Default::default())?
+            let commit = lake.commit_from(&lock, command, &mut next, ctx.now, Default::default());
+            // an early error drops the receiver, so a reader waiting to hand over a chunk stops
+            drop(next);
+            drop(rx);
+            commit
+        })?
     };
     progress.finish_and_clear();
     let mut problems = Vec::new();
