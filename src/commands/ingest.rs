@@ -162,7 +162,6 @@ pub fn ingest_sets(
             };
             let commit = lake.commit_from(&lock, command, &mut next, ctx.now, Default::default());
             // an early error drops the receiver, so a reader waiting to hand over a chunk stops
-            drop(next);
             drop(rx);
             commit
         })?
