@@ -19,7 +19,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::clean::{self, Clean};
-use super::read::{Mapper, Record};
+use super::read::{self, Mapper, Record};
 use super::validate::{self, BadRow, FileBuilder, RuleCount};
 use crate::error::{PolarsContext, Result};
 use crate::schema::{Dataset, Rule};
@@ -201,15 +201,7 @@ impl Job<'_> {
                     cells[*idx] = Some(t);
                 }
             }
-            let raw = || {
-                let map: serde_json::Map<String, serde_json::Value> = self
-                    .header
-                    .iter()
-                    .zip(&texts)
-                    .map(|(h, t)| (h.clone(), serde_json::Value::String((*t).to_string())))
-                    .collect();
-                serde_json::Value::Object(map).to_string()
-            };
+            let raw = || read::raw_record(self.header, &texts);
             builder.push(Record {
                 line: first + i as u64,
                 cells: &cells,

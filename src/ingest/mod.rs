@@ -74,6 +74,26 @@ pub struct Batch {
     pub sorted: bool,
 }
 
+impl FileReport {
+    /// The account of `path` before anything is known of its content.
+    fn new(dataset: Dataset, path: &Path, outcome: Outcome) -> Self {
+        FileReport {
+            dataset,
+            path: path.to_path_buf(),
+            sha256: String::new(),
+            size_bytes: 0,
+            modified_ns: modified_ns(path),
+            rows_read: 0,
+            rows_loaded: 0,
+            rows_quarantined: 0,
+            rows_flagged: 0,
+            rules: BTreeMap::new(),
+            unknown_columns: Vec::new(),
+            outcome,
+        }
+    }
+}
+
 impl Batch {
     /// Rows quarantined over all files.
     pub fn rows_quarantined(&self) -> u64 {
@@ -108,18 +128,9 @@ pub fn unchanged_report(
     size_bytes: u64,
 ) -> FileReport {
     FileReport {
-        dataset,
-        path: path.to_path_buf(),
         sha256: sha256.to_string(),
         size_bytes,
-        modified_ns: modified_ns(path),
-        rows_read: 0,
-        rows_loaded: 0,
-        rows_quarantined: 0,
-        rows_flagged: 0,
-        rules: BTreeMap::new(),
-        unknown_columns: Vec::new(),
-        outcome: Outcome::Skipped,
+        ..FileReport::new(dataset, path, Outcome::Skipped)
     }
 }
 
@@ -184,30 +195,10 @@ fn read_one(
     opts: &ReadOptions<'_>,
     already_loaded: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<FileResult> {
-    let mut report = FileReport {
-        dataset,
-        path: path.to_path_buf(),
-        sha256: String::new(),
-        size_bytes: 0,
-        modified_ns: modified_ns(path),
-        rows_read: 0,
-        rows_loaded: 0,
-        rows_quarantined: 0,
-        rows_flagged: 0,
-        rules: BTreeMap::new(),
-        unknown_columns: Vec::new(),
-        outcome: Outcome::Loaded,
-    };
-    let refused = |mut report: FileReport, msg: String| {
-        report.outcome = Outcome::Refused(msg);
-        Ok(FileResult {
-            report,
-            rows: None,
-            bad: Vec::new(),
-        })
-    };
-    let skipped = |mut report: FileReport| {
-        report.outcome = Outcome::Skipped;
+    let mut report = FileReport::new(dataset, path, Outcome::Loaded);
+    // a file that gives no rows: refused, or skipped as already loaded
+    let no_rows = |mut report: FileReport, outcome: Outcome| {
+        report.outcome = outcome;
         Ok(FileResult {
             report,
             rows: None,
@@ -225,7 +216,7 @@ fn read_one(
     if plain {
         let bytes = match fs_err::read(path) {
             Ok(b) => b,
-            Err(e) => return refused(report, e.to_string()),
+            Err(e) => return no_rows(report, Outcome::Refused(e.to_string())),
         };
         // hashing runs beside the parse (an export loaded before under another name is parsed
         // for nothing: rare, and cheaper than hashing first on one core)
@@ -236,7 +227,7 @@ fn read_one(
         report.sha256 = sha;
         report.size_bytes = bytes.len() as u64;
         if already_loaded(&report.sha256) {
-            return skipped(report);
+            return no_rows(report, Outcome::Skipped);
         }
         fast = parsed?;
     } else {
@@ -245,17 +236,17 @@ fn read_one(
                 report.sha256 = sha;
                 report.size_bytes = size;
             }
-            Err(e) => return refused(report, e.to_string()),
+            Err(e) => return no_rows(report, Outcome::Refused(e.to_string())),
         }
         if already_loaded(&report.sha256) {
-            return skipped(report);
+            return no_rows(report, Outcome::Skipped);
         }
     }
     let v = match fast {
         Some(v) => v,
         None => match read_records(dataset, path, &mapper, opts.input_tz, report.size_bytes)? {
             Ok(v) => v,
-            Err(msg) => return refused(report, msg),
+            Err(msg) => return no_rows(report, Outcome::Refused(msg)),
         },
     };
     if !v.unknown_columns.is_empty() {

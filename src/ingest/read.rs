@@ -347,17 +347,7 @@ fn read_csv(
             }
         }
         let ragged = texts.len() != header.len();
-        let raw = || {
-            let mut map = serde_json::Map::new();
-            for (i, t) in texts.iter().enumerate() {
-                let key = header
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("_extra_{}", i + 1));
-                map.insert(key, serde_json::Value::String((*t).to_string()));
-            }
-            serde_json::Value::Object(map).to_string()
-        };
+        let raw = || raw_record(&header, &texts);
         if ragged {
             // mark the row malformed by handing the validator no cells at all plus the flag
             let empty: Vec<Option<&str>> = vec![None; 0];
@@ -377,6 +367,20 @@ fn read_csv(
         cells_buf = recycle(cells);
     }
     Ok(unknown)
+}
+
+/// A CSV record as the quarantine keeps it: a JSON object of text by header name (fields past
+/// the header named `_extra_N`).
+pub(super) fn raw_record(header: &[String], texts: &[&str]) -> String {
+    let mut map = serde_json::Map::new();
+    for (i, t) in texts.iter().enumerate() {
+        let key = header
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("_extra_{}", i + 1));
+        map.insert(key, serde_json::Value::String((*t).to_string()));
+    }
+    serde_json::Value::Object(map).to_string()
 }
 
 /// An empty vector that reuses `v`'s allocation for items of another lifetime (collecting an

@@ -27,15 +27,13 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::{Lake, scan_files};
+use super::{DAY_US, Lake, scan_files};
 use crate::error::{PolarsContext, Result};
 use crate::metrics::samples::CcuSamples;
 use crate::schema::Dataset;
 
 /// Bump when the aggregate's definition or layout changes: every day is then recomputed.
 const CCU_SAMPLES_VERSION: &str = "ccu_samples/1";
-
-const DAY_US: i64 = 86_400_000_000;
 
 /// What a call found: how many days were read back and how many recomputed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 use crate::error::{PolarsContext, Result};
 
-const DAY_US: i64 = 86_400_000_000;
+use super::DAY_US;
 
 /// Per-region series of one day: region → (sample times, sums), times ascending.
 type DaySums = BTreeMap<String, (Vec<i64>, Vec<i64>)>;

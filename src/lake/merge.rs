@@ -111,7 +111,7 @@ pub fn days_of_sorted_runs(
     let day = |v: i64| -> i32 {
         match p.dtype() {
             DataType::Date => v as i32,
-            _ => v.div_euclid(86_400_000_000) as i32,
+            _ => v.div_euclid(super::DAY_US) as i32,
         }
     };
     let mut out: std::collections::BTreeMap<i32, Vec<DataFrame>> = Default::default();

@@ -12,6 +12,9 @@
 pub mod compact;
 pub mod daily;
 mod daily_sums;
+
+/// Microseconds in a UTC day (partition days are UTC dates).
+pub(crate) const DAY_US: i64 = 86_400_000_000;
 pub mod delete;
 pub mod derived;
 pub mod evolve;
